@@ -1,0 +1,4 @@
+/** src-shared: the contract between processes. Pure TypeScript: imports nothing from node, electron, DOM or packages. */
+export * from './geometry';
+export * from './errors';
+export * from './volume';

@@ -2,3 +2,4 @@
 export * from './geometry';
 export * from './errors';
 export * from './volume';
+export * from './labels';

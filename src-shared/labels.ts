@@ -1,0 +1,31 @@
+/**
+ * Label conventions shared by engine, CLI, UI and files. Pure TypeScript.
+ *
+ * Two kinds of maps, both Uint8Array on the image's grid (i fastest):
+ * - a SCRIBBLE map (what the user painted): 0 = unlabeled, BACKGROUND_ID (255) = background, 1..254 = class ids.
+ * - a PREDICTION / segmentation map (what the engine outputs and what is exported): 0 = background,
+ *   1..254 = class ids.
+ * Class ids are the user's (e.g. TotalSegmentator ids 5 liver, 1 spleen…), so files keep their meaning.
+ */
+export const UNLABELED = 0;
+export const BACKGROUND_ID = 255;
+export const MAX_CLASS_ID = 254;
+
+export interface ClassSpec {
+  id: number; // 1..254
+  name: string;
+  color: [number, number, number]; // 0..255 RGB
+  locked?: boolean;
+  hidden?: boolean;
+}
+
+/** A sparse edit of the scribble map: voxel indices and the new value at each (0 erases). Undo is another diff. */
+export interface LabelDiff {
+  indices: Uint32Array;
+  values: Uint8Array;
+}
+
+export const DEFAULT_COLORS: [number, number, number][] = [
+  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
+  [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255],
+];

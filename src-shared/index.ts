@@ -3,3 +3,4 @@ export * from './geometry';
 export * from './errors';
 export * from './volume';
 export * from './labels';
+export * from './services';

@@ -1,0 +1,379 @@
+/**
+ * The service contract between the UI (renderer) and the main side (Electron main or the web bridge).
+ * Pure TypeScript: imports only src-shared.
+ *
+ * - Each service is an interface of Promise-returning methods with positional arguments, plus a typed event map.
+ * - SERVICE_TABLE is the runtime description of the same thing (method and event names per service). Electron IPC
+ *   channels, bridge routes and the renderer's client Proxy are all DERIVED from it: nobody writes a channel by
+ *   hand. The compile-time checks at the bottom fail the type check when table and interfaces drift apart.
+ * - Argument validators live in src-main/services/validate.ts (zod, keyed by this table) because src-shared may
+ *   not import packages and hand-written validators here would duplicate what zod does well. Every transport
+ *   validates incoming arguments with them before calling an implementation.
+ * - Typed arrays (voxels, label maps, thumbnails) travel as binary: structured clone over Electron IPC,
+ *   binary frames on the WebSocket (see protocol.ts). Never JSON, never base64.
+ * - Errors cross the boundary as MedSegErrorInfo and are re-thrown on the client as MedSegError (see
+ *   createServiceClient).
+ */
+import { MedSegError, isMedSegError, ERROR_CODES, type MedSegErrorInfo, type ErrorCode } from './errors';
+import type { Grid, Vec3 } from './geometry';
+import type { ClassSpec, LabelDiff } from './labels';
+import type { Modality, VolumeMeta, VoxelArray, VoxelType, WindowLevel } from './volume';
+
+// ───────────────────────────── data types ─────────────────────────────
+
+/** A small 8-bit grayscale preview image (row-major, width*height bytes). */
+export interface Thumbnail {
+  width: number;
+  height: number;
+  gray: Uint8Array;
+}
+
+/** One openable (or listed-only) series found by a scan. */
+export interface SeriesSummary {
+  /** Opaque id, valid for this run of the app; pass it to study.open(). */
+  id: string;
+  format: 'dicom' | 'nifti' | 'nrrd' | 'mgh';
+  /** 'image' can be opened; the others are listed so the user sees them, but not opened as images. */
+  kind: 'image' | 'seg' | 'rtstruct' | 'other';
+  description: string;
+  modality: Modality;
+  dims?: Vec3;
+  frameCount?: number;
+  fileCount: number;
+  patientName?: string;
+  patientId?: string;
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  warnings: string[];
+  thumbnail?: Thumbnail;
+}
+
+export interface ScanResult {
+  series: SeriesSummary[];
+  /** Files that could not be read, each with a typed reason. Never dropped silently. */
+  errors: MedSegErrorInfo[];
+}
+
+/** Everything about an opened volume except its voxels. */
+export interface VolumeHeader extends Grid {
+  /** Id of the open volume in this run; every segmentation call refers to it. */
+  volumeId: string;
+  voxelType: VoxelType;
+  modality: Modality;
+  meta: VolumeMeta;
+  window: WindowLevel;
+  /** [min, max] of the voxel values. */
+  range: [number, number];
+  warnings: string[];
+}
+
+export interface OpenedVolume {
+  header: VolumeHeader;
+  /** Rescaled voxel values (HU for CT), i fastest; the array type matches header.voxelType. */
+  voxels: VoxelArray;
+}
+
+export interface RecentItem {
+  path: string;
+  description: string;
+  /** ISO 8601 time of the last open. */
+  openedAt: string;
+}
+
+/** A file dropped on the page in web mode, uploaded as bytes (Electron passes real paths instead). */
+export interface UploadedFile {
+  /** File name, or a relative path inside a dropped folder ("series1/IM0001"); no "..", no absolute paths. */
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface UploadReceipt {
+  /** Id of the upload folder; send more batches with the same id, then call study.scanUpload(uploadId). */
+  uploadId: string;
+  /** Files received so far in this upload. */
+  fileCount: number;
+  byteCount: number;
+}
+
+/** Label-map data at a given engine version. */
+export interface VersionedMap {
+  /** The version (from applyLabelDiff) this map reflects. */
+  version: number;
+  /** One byte per voxel on the volume's grid, i fastest. */
+  data: Uint8Array;
+}
+
+export interface SliceSuggestion {
+  /** Axial slice index (k) where the model is least certain. */
+  k: number;
+  /** Mean uncertainty on that slice, 0..1. */
+  uncertainty: number;
+}
+
+export interface SegmentationSettings {
+  /** Backbone id: 'filters', 'dinov2:<modelId>' or 'hybrid:<modelId>'. */
+  backbone: string;
+  /** Head kind id, one of SegmentationOptions.heads. */
+  head: string;
+  /** Delay after the last edit before the model updates, in ms. */
+  debounceMs: number;
+}
+
+export interface ChoiceInfo {
+  id: string;
+  label: string;
+  available: boolean;
+  /** Why a choice is unavailable (e.g. "no DINOv2 model imported"), written for the user. */
+  reason?: string;
+}
+
+export interface SegmentationOptions {
+  backbones: ChoiceInfo[];
+  heads: ChoiceInfo[];
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  kind: 'dinov2';
+  /** Embedding size (384 for ViT-S…). */
+  dim: number;
+  patchSize: number;
+  sizeBytes: number;
+  sha256: string;
+  /** ISO 8601 import time. */
+  importedAt: string;
+}
+
+export interface SystemStatus {
+  mode: 'electron' | 'web';
+  /** Backbone currently selected and the execution provider it runs on ('cpu', 'cuda', 'webgpu', 'js'). */
+  backbone: string;
+  provider: string;
+  versions: { app: string; node: string; electron?: string; onnxruntime?: string; chrome?: string };
+  /** Volumes currently open. */
+  openVolumes: number;
+}
+
+// ───────────────────────────── services ─────────────────────────────
+
+export interface StudyService {
+  /** Open the single image volume at a file or folder. MULTIPLE_SERIES when there are several: scan instead. */
+  openPath(path: string): Promise<OpenedVolume>;
+  /** Find every series in files/folders, with thumbnails. */
+  scan(paths: string[]): Promise<ScanResult>;
+  /** Open a series found by the last scans. */
+  open(seriesId: string): Promise<OpenedVolume>;
+  /** Forget an open volume and its session (labels are autosaved elsewhere). */
+  close(volumeId: string): Promise<void>;
+  recent(): Promise<RecentItem[]>;
+  /** Web mode drag-and-drop: store a batch of files in a private temp folder (call again with the id for more). */
+  upload(files: UploadedFile[], uploadId?: string): Promise<UploadReceipt>;
+  /** Scan everything uploaded under uploadId. */
+  scanUpload(uploadId: string): Promise<ScanResult>;
+}
+
+export interface StudyEvents {
+  /** Decoding progress of an open, 0..1. */
+  openProgress: { path: string; fraction: number };
+}
+
+export interface SegmentationService {
+  setClasses(volumeId: string, classes: ClassSpec[]): Promise<void>;
+  getClasses(volumeId: string): Promise<ClassSpec[]>;
+  /** Apply a sparse scribble edit (undo/redo are diffs too). Returns the new version; an update follows. */
+  applyLabelDiff(volumeId: string, diff: LabelDiff): Promise<{ version: number }>;
+  /** The scribble map (0 unlabeled, 255 background, 1..254 classes). */
+  getLabels(volumeId: string): Promise<VersionedMap>;
+  /** The latest complete prediction (0 background, 1..254 classes), or null before the first one. */
+  getPrediction(volumeId: string): Promise<VersionedMap | null>;
+  /** Uncertainty of the latest complete prediction (0 certain … 255 uncertain), or null before the first one. */
+  getUncertainty(volumeId: string): Promise<VersionedMap | null>;
+  /** The axial slice the user looks at: predicted first. */
+  setVisibleSlice(volumeId: string, k: number): Promise<void>;
+  /** Where labelling would help most next, or null without a prediction. */
+  suggestNextSlice(volumeId: string): Promise<SliceSuggestion | null>;
+  /** Run an update now instead of waiting for the debounce. Resolves with the version being predicted. */
+  predictNow(volumeId: string): Promise<{ version: number }>;
+  getSettings(): Promise<{ settings: SegmentationSettings; options: SegmentationOptions }>;
+  setSettings(patch: Partial<SegmentationSettings>): Promise<SegmentationSettings>;
+}
+
+export interface SegmentationEvents {
+  featureProgress: { volumeId: string; done: number; total: number; provider: string };
+  /** One predicted axial slice (k); labels/uncertainty are nx*ny bytes. Visible slice arrives first. */
+  prediction: { volumeId: string; version: number; k: number; labels: Uint8Array; uncertainty: Uint8Array };
+  /** Every slice of `version` has been sent. A cancelled (outdated) version never gets this. */
+  predictionDone: { volumeId: string; version: number; ms: number };
+  error: MedSegErrorInfo & { volumeId?: string };
+}
+
+export interface ModelService {
+  list(): Promise<ModelInfo[]>;
+  /** Import an ONNX DINOv2 model file into the app's model store (copied and checksummed). */
+  import(path: string): Promise<ModelInfo>;
+  remove(id: string): Promise<void>;
+}
+
+export interface ModelEvents {
+  changed: { models: ModelInfo[] };
+}
+
+export interface SystemService {
+  status(): Promise<SystemStatus>;
+}
+
+export interface SystemEvents {
+  status: SystemStatus;
+}
+
+/** All services by name. */
+export interface Services {
+  study: StudyService;
+  segmentation: SegmentationService;
+  models: ModelService;
+  system: SystemService;
+}
+
+/** All event maps by service name. */
+export interface ServiceEvents {
+  study: StudyEvents;
+  segmentation: SegmentationEvents;
+  models: ModelEvents;
+  system: SystemEvents;
+}
+
+export type ServiceName = keyof Services;
+export type MethodName<S extends ServiceName> = keyof Services[S] & string;
+export type EventName<S extends ServiceName> = keyof ServiceEvents[S] & string;
+export type MethodArgs<S extends ServiceName, M extends MethodName<S>> = Services[S][M] extends (...a: infer A) => unknown ? A : never;
+export type MethodResult<S extends ServiceName, M extends MethodName<S>> = Services[S][M] extends (...a: never[]) => Promise<infer R> ? R : never;
+
+// ───────────────────────────── the service table ─────────────────────────────
+
+export const SERVICE_TABLE = {
+  study: {
+    methods: ['openPath', 'scan', 'open', 'close', 'recent', 'upload', 'scanUpload'],
+    events: ['openProgress'],
+  },
+  segmentation: {
+    methods: [
+      'setClasses', 'getClasses', 'applyLabelDiff', 'getLabels', 'getPrediction', 'getUncertainty',
+      'setVisibleSlice', 'suggestNextSlice', 'predictNow', 'getSettings', 'setSettings',
+    ],
+    events: ['featureProgress', 'prediction', 'predictionDone', 'error'],
+  },
+  models: {
+    methods: ['list', 'import', 'remove'],
+    events: ['changed'],
+  },
+  system: {
+    methods: ['status'],
+    events: ['status'],
+  },
+} as const;
+
+export const SERVICE_NAMES = Object.keys(SERVICE_TABLE) as ServiceName[];
+
+/** Channel of a method call: "<service>.<method>" (Electron ipcMain.handle channel, bridge route). */
+export function methodChannel(service: string, method: string): string {
+  return `${service}.${method}`;
+}
+/** Channel of an event: "<service>:<event>" (never collides with a method channel). */
+export function eventChannel(service: string, event: string): string {
+  return `${service}:${event}`;
+}
+
+/** Every method channel with its parts, derived from the table. */
+export function allMethodChannels(): { channel: string; service: ServiceName; method: string }[] {
+  return SERVICE_NAMES.flatMap((service) =>
+    SERVICE_TABLE[service].methods.map((method) => ({ channel: methodChannel(service, method), service, method })),
+  );
+}
+/** Every event channel with its parts, derived from the table. */
+export function allEventChannels(): { channel: string; service: ServiceName; event: string }[] {
+  return SERVICE_NAMES.flatMap((service) =>
+    SERVICE_TABLE[service].events.map((event) => ({ channel: eventChannel(service, event), service, event })),
+  );
+}
+
+/** Parse "<service>.<method>" against the table; null when it names no known method. */
+export function parseMethodChannel(channel: string): { service: ServiceName; method: string } | null {
+  const dot = channel.indexOf('.');
+  if (dot <= 0) return null;
+  const service = channel.slice(0, dot);
+  const method = channel.slice(dot + 1);
+  if (!Object.prototype.hasOwnProperty.call(SERVICE_TABLE, service)) return null;
+  const methods: readonly string[] = SERVICE_TABLE[service as ServiceName].methods;
+  return methods.includes(method) ? { service: service as ServiceName, method } : null;
+}
+
+// Compile-time proof that the table lists exactly the interface members (fails `tsc` on drift).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type TableMethods<S extends ServiceName> = (typeof SERVICE_TABLE)[S]['methods'][number];
+type TableEvents<S extends ServiceName> = (typeof SERVICE_TABLE)[S]['events'][number];
+type AllTrue<T extends Record<ServiceName, true>> = T;
+export type _TableMatchesServices = AllTrue<{ [S in ServiceName]: Same<TableMethods<S>, MethodName<S>> }>;
+export type _TableMatchesEvents = AllTrue<{ [S in ServiceName]: Same<TableEvents<S>, EventName<S>> }>;
+
+// ───────────────────────────── client side ─────────────────────────────
+
+export type Unsubscribe = () => void;
+
+/** What the UI holds: each service's methods plus a typed on(event, listener). */
+export type RemoteService<S extends ServiceName> = Services[S] & {
+  on<E extends EventName<S>>(event: E, listener: (payload: ServiceEvents[S][E]) => void): Unsubscribe;
+};
+export type MedSegApi = { [S in ServiceName]: RemoteService<S> };
+
+/**
+ * What a transport must provide (Electron preload or WebSocket). invoke rejects with a MedSegErrorInfo-shaped
+ * value (or anything else, which becomes INTERNAL) when the call fails.
+ */
+export interface ServiceTransport {
+  invoke(channel: string, args: unknown[]): Promise<unknown>;
+  subscribe(channel: string, listener: (payload: unknown) => void): Unsubscribe;
+}
+
+/** Turn an error info that crossed a boundary back into a MedSegError (unknown codes become INTERNAL). */
+export function errorFromInfo(e: unknown): MedSegError {
+  if (e instanceof MedSegError) return e;
+  if (isMedSegError(e) || (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string')) {
+    const info = e as Partial<MedSegErrorInfo> & { code: string };
+    const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(info.code) ? (info.code as ErrorCode) : 'INTERNAL';
+    return new MedSegError(code, typeof info.message === 'string' ? info.message : 'An unexpected error occurred.', {
+      detail: typeof info.detail === 'string' ? info.detail : undefined,
+      path: typeof info.path === 'string' ? info.path : undefined,
+    });
+  }
+  // Electron wraps handler errors as "Error invoking remote method '…': <message>"; keep it as detail.
+  return new MedSegError('INTERNAL', 'An unexpected error occurred.', { detail: e instanceof Error ? e.message : String(e) });
+}
+
+/** The typed client, generated from the table (a Proxy per service): calls become transport.invoke(channel, args). */
+export function createServiceClient(transport: ServiceTransport): MedSegApi {
+  const api: Record<string, unknown> = {};
+  for (const service of SERVICE_NAMES) {
+    const methods: readonly string[] = SERVICE_TABLE[service].methods;
+    const events: readonly string[] = SERVICE_TABLE[service].events;
+    api[service] = new Proxy(
+      {},
+      {
+        get(_t, prop) {
+          if (prop === 'on') {
+            return (event: string, listener: (p: unknown) => void): Unsubscribe => {
+              if (!events.includes(event)) throw new MedSegError('INVALID_ARGUMENT', `Unknown event ${service}:${event}.`);
+              return transport.subscribe(eventChannel(service, event), listener);
+            };
+          }
+          if (typeof prop !== 'string' || !methods.includes(prop)) return undefined;
+          return (...args: unknown[]) =>
+            transport.invoke(methodChannel(service, prop), args).catch((e: unknown) => {
+              throw errorFromInfo(e);
+            });
+        },
+      },
+    );
+  }
+  return api as unknown as MedSegApi;
+}

@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'OUT_OF_MEMORY',
   'INVALID_ARGUMENT',
   'WRITE_FAILED',
+  'FILE_EXISTS', // refusing to overwrite an existing output without an explicit --force
   'UNAUTHORIZED',
   'SERVER_UNREACHABLE',
   'INTERNAL',

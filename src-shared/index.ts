@@ -4,3 +4,5 @@ export * from './errors';
 export * from './volume';
 export * from './labels';
 export * from './services';
+export * from './protocol';
+export * from './desktop';

@@ -1,0 +1,97 @@
+/**
+ * Compute: where the heavy work (features, training, prediction) runs. LocalCompute does it on the current
+ * thread; WorkerCompute (workerCompute.ts) forwards the same calls to the compute worker, which hosts a
+ * LocalCompute. Jobs run one at a time (a queue): onnxruntime's run() blocks its thread, so overlap buys nothing
+ * and would only delay the newest job.
+ */
+import { MedSegError, type Volume } from '../../src-shared';
+import type { FeatureProgress, FeatureVolume } from '../features/types';
+import type { Kernel } from './kernel';
+
+export interface SegmentJob {
+  volumeId: string;
+  version: number;
+  scribbles: Uint8Array;
+  locked: number[];
+  lockedLabels?: Uint8Array;
+  order: number[];
+  backbone: string;
+  headKind: string;
+}
+
+export interface JobCallbacks {
+  onSlice(k: number, labels: Uint8Array, uncertainty: Uint8Array): void;
+  onProgress(p: FeatureProgress): void;
+}
+
+export interface Compute {
+  attach(volumeId: string, volume: Volume): Promise<void>;
+  detach(volumeId: string): Promise<void>;
+  /** Resolves when every slice was delivered; rejects with CANCELLED when signal aborts, or another MedSegError. */
+  segment(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export function cancelled(): MedSegError {
+  return new MedSegError('CANCELLED', 'The update was replaced by a newer edit.');
+}
+
+export class LocalCompute implements Compute {
+  private readonly volumes = new Map<string, Volume>();
+  /** Features per volume and backbone; kept in memory for the life of the open volume. */
+  private readonly features = new Map<string, Promise<FeatureVolume>>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly kernel: Kernel) {}
+
+  async attach(volumeId: string, volume: Volume): Promise<void> {
+    this.volumes.set(volumeId, volume);
+  }
+
+  async detach(volumeId: string): Promise<void> {
+    this.volumes.delete(volumeId);
+    for (const key of [...this.features.keys()]) if (key.startsWith(`${volumeId}\u0000`)) this.features.delete(key);
+  }
+
+  segment(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void> {
+    const run = this.queue.then(() => this.run(job, cb, signal));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw cancelled();
+    const volume = this.volumes.get(job.volumeId);
+    if (!volume) throw new MedSegError('INVALID_ARGUMENT', 'This image is no longer open.', { detail: `volume ${job.volumeId}` });
+    const features = await this.featuresFor(job.volumeId, volume, job.backbone, job.order, cb.onProgress);
+    if (signal.aborted) throw cancelled();
+    await this.kernel.segment({
+      volume, features, backboneId: job.backbone, scribbles: job.scribbles, headKind: job.headKind, locked: job.locked, lockedLabels: job.lockedLabels, order: job.order, signal,
+      onSlice: (k, labels, uncertainty) => {
+        if (!signal.aborted) cb.onSlice(k, labels, uncertainty);
+      },
+    });
+    if (signal.aborted) throw cancelled();
+  }
+
+  /**
+   * Features are NOT cancelled with the job that asked for them: a newer edit needs the same features, so
+   * throwing away half-computed ones would only restart the slowest step.
+   */
+  private featuresFor(volumeId: string, volume: Volume, backboneId: string, order: number[], onProgress: (p: FeatureProgress) => void): Promise<FeatureVolume> {
+    const key = `${volumeId}\u0000${backboneId}`;
+    let p = this.features.get(key);
+    if (!p) {
+      const backbone = this.kernel.backbone(backboneId);
+      p = backbone.extract(volume, { slices: order, onProgress });
+      this.features.set(key, p);
+      p.catch(() => this.features.delete(key));
+    }
+    return p;
+  }
+
+  async dispose(): Promise<void> {
+    this.volumes.clear();
+    this.features.clear();
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * SegmentationSession: one per open volume. Holds the scribble map, the classes, and the latest complete
+ * prediction. Every edit bumps the version and (after a debounce) starts an update; a newer edit aborts the
+ * running one, so an outdated version never reports 'predictionDone'. Predicted slices stream out visible first.
+ */
+import {
+  BACKGROUND_ID, MedSegError, toMedSegError,
+  type ClassSpec, type LabelDiff, type SegmentationEvents, type SliceSuggestion, type VersionedMap, type Volume,
+} from '../../src-shared';
+import type { Compute } from './compute';
+import type { Kernel } from './kernel';
+
+export type SessionEmit = <E extends keyof SegmentationEvents>(event: E, payload: SegmentationEvents[E]) => void;
+
+export interface SessionOptions {
+  debounceMs: number;
+  backbone: string;
+  headKind: string;
+}
+
+/** Visible slice first, then alternately above and below it, so the user's neighbourhood fills in first. */
+export function sliceOrder(visible: number, nz: number): number[] {
+  const v = Math.min(Math.max(0, visible), nz - 1);
+  const order = [v];
+  for (let d = 1; order.length < nz; d++) {
+    if (v + d < nz) order.push(v + d);
+    if (v - d >= 0) order.push(v - d);
+  }
+  return order;
+}
+
+export class SegmentationSession {
+  readonly scribbles: Uint8Array;
+  private classes: ClassSpec[] = [];
+  private version = 0;
+  private visible: number;
+  private prediction: VersionedMap | null = null;
+  private uncertainty: VersionedMap | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running: { version: number; controller: AbortController; done: Promise<void> } | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+  private readonly attached: Promise<void>;
+
+  constructor(
+    readonly volumeId: string,
+    readonly volume: Volume,
+    private readonly compute: Compute,
+    private readonly kernel: Pick<Kernel, 'leastCertainSlice'>,
+    private readonly emit: SessionEmit,
+    private options: SessionOptions,
+  ) {
+    this.scribbles = new Uint8Array(volume.data.length);
+    this.visible = Math.floor(volume.dims[2] / 2);
+    this.attached = compute.attach(volumeId, volume);
+    this.attached.catch(() => undefined); // reported by the first update that awaits it
+  }
+
+  get currentVersion(): number {
+    return this.version;
+  }
+
+  setOptions(o: SessionOptions): void {
+    const changed = o.backbone !== this.options.backbone || o.headKind !== this.options.headKind;
+    this.options = o;
+    if (changed && this.prediction) this.schedule(0);
+  }
+
+  setClasses(classes: ClassSpec[]): void {
+    const lockedBefore = this.lockedIds().join(',');
+    this.classes = classes.map((c) => ({ ...c, color: [...c.color] as [number, number, number] }));
+    // Unlocking a class lets the model change it again: refresh so the user sees that.
+    if (this.lockedIds().join(',') !== lockedBefore && this.prediction) this.schedule(this.options.debounceMs);
+  }
+
+  getClasses(): ClassSpec[] {
+    return this.classes.map((c) => ({ ...c }));
+  }
+
+  applyLabelDiff(diff: LabelDiff): number {
+    this.assertOpen();
+    const n = this.scribbles.length;
+    for (let i = 0; i < diff.indices.length; i++) {
+      if (diff.indices[i] >= n) {
+        throw new MedSegError('INVALID_ARGUMENT', 'A brush stroke fell outside the image.', { detail: `voxel index ${diff.indices[i]} ≥ ${n}` });
+      }
+    }
+    for (let i = 0; i < diff.indices.length; i++) this.scribbles[diff.indices[i]] = diff.values[i];
+    this.version++;
+    this.schedule(this.options.debounceMs);
+    return this.version;
+  }
+
+  getLabels(): VersionedMap {
+    return { version: this.version, data: this.scribbles.slice() };
+  }
+  getPrediction(): VersionedMap | null {
+    return this.prediction && { version: this.prediction.version, data: this.prediction.data.slice() };
+  }
+  getUncertainty(): VersionedMap | null {
+    return this.uncertainty && { version: this.uncertainty.version, data: this.uncertainty.data.slice() };
+  }
+
+  setVisibleSlice(k: number): void {
+    if (k >= this.volume.dims[2]) {
+      throw new MedSegError('INVALID_ARGUMENT', `Slice ${k + 1} does not exist: this image has ${this.volume.dims[2]} slices.`);
+    }
+    this.visible = k;
+  }
+
+  suggestNextSlice(): SliceSuggestion | null {
+    if (!this.uncertainty) return null;
+    return this.kernel.leastCertainSlice(this.uncertainty.data, this.volume.dims);
+  }
+
+  /** Start an update now (skipping the debounce). */
+  predictNow(): number {
+    this.assertOpen();
+    this.schedule(0);
+    return this.version;
+  }
+
+  /** Resolves when no update is pending or running (tests, CLI, autosave). */
+  whenIdle(): Promise<void> {
+    if (!this.timer && !this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running?.controller.abort();
+    this.settleIdle();
+    void this.compute.detach(this.volumeId).catch(() => undefined);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MedSegError('INVALID_ARGUMENT', 'This image has been closed.');
+  }
+
+  private lockedIds(): number[] {
+    return this.classes.filter((c) => c.locked).map((c) => c.id).sort((a, b) => a - b);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    // The running update is for an older version now: stop it so its slices never overwrite newer ones.
+    if (this.running && this.running.version !== this.version) this.running.controller.abort();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.start();
+    }, delayMs);
+  }
+
+  private async start(): Promise<void> {
+    if (this.closed) return;
+    const prev = this.running;
+    if (prev) {
+      prev.controller.abort();
+      await prev.done; // the worker is single-file anyway; waiting keeps 'running' unambiguous
+      if (this.timer || this.closed) return; // another edit arrived meanwhile; its timer will start
+    }
+    const version = this.version;
+    const controller = new AbortController();
+    const done = this.update(version, controller.signal).finally(() => {
+      if (this.running?.controller === controller) this.running = null;
+      this.settleIdle();
+    });
+    this.running = { version, controller, done };
+    await done;
+  }
+
+  private async update(version: number, signal: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    const [nx, ny, nz] = this.volume.dims;
+    const plane = nx * ny;
+    const scribbles = this.scribbles.slice();
+    const locked = this.lockedIds();
+    const lockedSet = new Uint8Array(256);
+    for (const id of locked) lockedSet[id] = 1;
+    const base = this.prediction?.data;
+    const labels = new Uint8Array(plane * nz);
+    const uncert = new Uint8Array(plane * nz);
+    const seen = new Uint8Array(nz);
+    try {
+      await this.attached;
+      await this.compute.segment(
+        { volumeId: this.volumeId, version, scribbles, locked, lockedLabels: locked.length && base ? base : undefined, order: sliceOrder(this.visible, nz), backbone: this.options.backbone, headKind: this.options.headKind },
+        {
+          onProgress: (p) => {
+            if (!signal.aborted) this.emit('featureProgress', { volumeId: this.volumeId, done: p.done, total: p.total, provider: p.provider ?? 'cpu' });
+          },
+          onSlice: (k, sliceLabels, sliceUnc) => {
+            if (signal.aborted || k < 0 || k >= nz || sliceLabels.length !== plane) return;
+            const off = k * plane;
+            for (let p = 0; p < plane; p++) {
+              const v = off + p;
+              let out = sliceLabels[p];
+              const s = scribbles[v];
+              // What the user painted is the truth on those voxels.
+              if (s !== 0) out = s === BACKGROUND_ID ? 0 : s;
+              // Locked classes keep exactly the voxels they had: nothing leaves them and nothing joins them.
+              if (base && (lockedSet[base[v]] || lockedSet[out])) out = base[v];
+              labels[v] = out;
+            }
+            uncert.set(sliceUnc.subarray(0, plane), off);
+            seen[k] = 1;
+            this.emit('prediction', {
+              volumeId: this.volumeId, version, k,
+              labels: labels.slice(off, off + plane), uncertainty: uncert.slice(off, off + plane),
+            });
+          },
+        },
+        signal,
+      );
+    } catch (e) {
+      const err = toMedSegError(e);
+      if (err.code === 'CANCELLED' || signal.aborted) return;
+      this.emit('error', { ...err.toJSON(), volumeId: this.volumeId });
+      return;
+    }
+    if (signal.aborted) return;
+    if (seen.some((x) => x === 0)) {
+      this.emit('error', { code: 'INTERNAL', message: 'The model update stopped before every slice was predicted.', volumeId: this.volumeId });
+      return;
+    }
+    this.prediction = { version, data: labels };
+    this.uncertainty = { version, data: uncert };
+    this.emit('predictionDone', { volumeId: this.volumeId, version, ms: Math.round(performance.now() - t0) });
+  }
+
+  private settleIdle(): void {
+    if (this.timer || this.running) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { BACKGROUND_ID, IDENTITY3, type SegmentationEvents, type Volume } from '../../src-shared';
+import { LocalCompute } from '../../src-main/engine/compute';
+import { createFewshotKernel } from '../../src-main/engine/fewshotKernel';
+import { SegmentationSession, sliceOrder, type SessionEmit } from '../../src-main/engine/session';
+
+const NX = 32, NY = 32, NZ = 8;
+const inA = (i: number, j: number) => i >= 4 && i < 14 && j >= 4 && j < 14;
+const inB = (i: number, j: number) => i >= 18 && i < 28 && j >= 18 && j < 28;
+
+/** Two boxes through all slices: A (class 1, 200 HU) and B (class 2, 600 HU) on a 0 HU background with mild noise. */
+function twoBoxes(): { volume: Volume; truth: Uint8Array } {
+  const n = NX * NY * NZ;
+  const data = new Int16Array(n);
+  const truth = new Uint8Array(n);
+  let seed = 1;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 21) - 10;
+  for (let k = 0; k < NZ; k++) for (let j = 0; j < NY; j++) for (let i = 0; i < NX; i++) {
+    const v = i + j * NX + k * NX * NY;
+    const c = inA(i, j) ? 1 : inB(i, j) ? 2 : 0;
+    truth[v] = c;
+    data[v] = (c === 1 ? 200 : c === 2 ? 600 : 0) + noise();
+  }
+  const volume: Volume = {
+    dims: [NX, NY, NZ], spacing: [1, 1, 2], origin: [0, 0, 0], direction: [...IDENTITY3] as Volume['direction'],
+    data, voxelType: 'int16', modality: 'CT', meta: { format: 'synthetic' }, window: { center: 300, width: 800 }, warnings: [],
+  };
+  return { volume, truth };
+}
+
+/** Scribbles: a short line inside each box and one in the background, on slice k. */
+function strokes(k: number): { indices: Uint32Array; values: Uint8Array } {
+  const idx: number[] = [], val: number[] = [];
+  for (let i = 6; i < 12; i++) { idx.push(i + 8 * NX + k * NX * NY); val.push(1); }
+  for (let i = 20; i < 26; i++) { idx.push(i + 22 * NX + k * NX * NY); val.push(2); }
+  for (let i = 2; i < 30; i++) { idx.push(i + 1 * NX + k * NX * NY); val.push(BACKGROUND_ID); }
+  return { indices: Uint32Array.from(idx), values: Uint8Array.from(val) };
+}
+
+function dice(a: Uint8Array, b: Uint8Array, c: number): number {
+  let inter = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === c) na++;
+    if (b[i] === c) nb++;
+    if (a[i] === c && b[i] === c) inter++;
+  }
+  return (2 * inter) / (na + nb);
+}
+
+type Ev = { [E in keyof SegmentationEvents]: { event: E; payload: SegmentationEvents[E] } }[keyof SegmentationEvents];
+
+function makeSession(debounceMs = 20) {
+  const { volume, truth } = twoBoxes();
+  const kernel = createFewshotKernel();
+  const events: Ev[] = [];
+  const emit: SessionEmit = (event, payload) => events.push({ event, payload } as Ev);
+  const session = new SegmentationSession('v1', volume, new LocalCompute(kernel), kernel, emit, { debounceMs, backbone: 'filters', headKind: 'linear' });
+  session.setClasses([{ id: 1, name: 'A', color: [255, 0, 0] }, { id: 2, name: 'B', color: [0, 255, 0] }]);
+  return { session, truth, events, volume };
+}
+
+describe('sliceOrder', () => {
+  it('starts at the visible slice and alternates outwards', () => {
+    expect(sliceOrder(3, 8)).toEqual([3, 4, 2, 5, 1, 6, 0, 7]);
+    expect(sliceOrder(0, 3)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('SegmentationSession (in-process)', () => {
+  it('predicts two boxes from scribbles with Dice ≥ 0.9, streaming the visible slice first', async () => {
+    const { session, truth, events } = makeSession();
+    session.setVisibleSlice(5);
+    const { version } = { version: session.applyLabelDiff(strokes(5)) };
+    expect(version).toBe(1);
+    await session.whenIdle();
+    const slices = events.filter((e) => e.event === 'prediction');
+    expect(events.filter((e) => e.event === "error")).toEqual([]);
+    expect(slices.length).toBe(NZ);
+    expect(slices[0].event === 'prediction' && slices[0].payload.k).toBe(5);
+    const done = events.filter((e) => e.event === 'predictionDone');
+    expect(done.map((e) => e.payload.version)).toEqual([1]);
+    const pred = session.getPrediction();
+    expect(pred?.version).toBe(1);
+    expect(dice(pred!.data, truth, 1)).toBeGreaterThanOrEqual(0.9);
+    expect(dice(pred!.data, truth, 2)).toBeGreaterThanOrEqual(0.9);
+    expect(session.getUncertainty()?.data.length).toBe(NX * NY * NZ);
+    const s = session.suggestNextSlice();
+    expect(s && s.k >= 0 && s.k < NZ).toBe(true);
+  });
+
+  it('a newer edit cancels the running update: the outdated version never reports done', async () => {
+    const { session, events } = makeSession(0);
+    let v2 = -1;
+    const emitSpy = events.push.bind(events);
+    // Edit again as soon as the first version streams its first slice.
+    events.push = (...items: Ev[]) => {
+      for (const it of items) if (it.event === 'prediction' && it.payload.version === 1 && v2 < 0) v2 = session.applyLabelDiff(strokes(2));
+      return emitSpy(...items);
+    };
+    expect(session.applyLabelDiff(strokes(4))).toBe(1);
+    await session.whenIdle();
+    await session.whenIdle();
+    expect(v2).toBe(2);
+    const v1Slices = events.filter((e) => e.event === 'prediction' && e.payload.version === 1).length;
+    expect(v1Slices).toBeLessThan(NZ);
+    expect(events.filter((e) => e.event === 'predictionDone').map((e) => e.payload.version)).toEqual([2]);
+    expect(session.getPrediction()?.version).toBe(2);
+  });
+
+  it('keeps locked class voxels unchanged after an update', async () => {
+    const { session, events } = makeSession(0);
+    session.applyLabelDiff(strokes(4));
+    await session.whenIdle();
+    const before = session.getPrediction()!.data;
+    session.setClasses([{ id: 1, name: 'A', color: [255, 0, 0], locked: true }, { id: 2, name: 'B', color: [0, 255, 0] }]);
+    // Paint class 2 inside box A, which would otherwise pull box A towards class 2.
+    const idx: number[] = [];
+    for (let j = 5; j < 13; j++) for (let i = 5; i < 13; i++) idx.push(i + j * NX + 3 * NX * NY);
+    session.applyLabelDiff({ indices: Uint32Array.from(idx), values: new Uint8Array(idx.length).fill(2) });
+    await session.whenIdle();
+    const after = session.getPrediction()!;
+    expect(after.version).toBe(2);
+    let was1 = 0, changed = 0, joined = 0;
+    for (let v = 0; v < before.length; v++) {
+      if (before[v] === 1) { was1++; if (after.data[v] !== 1) changed++; }
+      else if (after.data[v] === 1) joined++;
+    }
+    expect(was1).toBeGreaterThan(500);
+    expect(changed).toBe(0);
+    expect(joined).toBe(0);
+    expect(events.filter((e) => e.event === 'error')).toEqual([]);
+  });
+
+  it('an undo diff restores the scribble map exactly', () => {
+    const { session } = makeSession(10_000);
+    const d = strokes(3);
+    const prev = new Uint8Array(d.indices.length).map((_, i) => session.scribbles[d.indices[i]]);
+    session.applyLabelDiff(d);
+    const painted = session.getLabels();
+    expect(painted.version).toBe(1);
+    expect(painted.data[d.indices[0]]).toBe(1);
+    session.applyLabelDiff({ indices: d.indices, values: prev });
+    const undone = session.getLabels();
+    expect(undone.version).toBe(2);
+    expect(undone.data.every((x) => x === 0)).toBe(true);
+    session.close();
+  });
+
+  it('reports a typed error event when only one class is labeled', async () => {
+    const { session, events } = makeSession(0);
+    session.applyLabelDiff({ indices: Uint32Array.of(5, 6, 7), values: Uint8Array.of(1, 1, 1) });
+    await session.whenIdle();
+    const err = events.find((e) => e.event === 'error');
+    expect(err?.event === 'error' && err.payload.code).toBe('LABELS_SINGLE_CLASS');
+    expect(events.some((e) => e.event === 'predictionDone')).toBe(false);
+  });
+
+  it('rejects a diff outside the image with INVALID_ARGUMENT', () => {
+    const { session } = makeSession(10_000);
+    expect(() => session.applyLabelDiff({ indices: Uint32Array.of(NX * NY * NZ), values: Uint8Array.of(1) })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    session.close();
+  });
+});

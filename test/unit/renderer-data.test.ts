@@ -147,3 +147,45 @@ describe('window/level', () => {
     expect(dragWindow({ center: 0, width: 5 }, -1000, 0).width).toBe(1);
   });
 });
+
+import { fitViewport, panBy, rasterToScreen, screenToRaster, zoomAt } from '../../src-renderer/lib/data/viewport';
+
+describe('viewport transform', () => {
+  const p = { width: 200, height: 100, sc: 0.5, sr: 1 };
+  it('fits the slice and maps the screen centre to the slice centre, round-trip exact', () => {
+    const v = fitViewport(p, 400, 400);
+    expect(v.mmPerPx).toBeCloseTo((100 / 400) * 1.02, 9);
+    const c = screenToRaster(v, p, 400, 400, 200, 200);
+    expect(c.col).toBeCloseTo(99.5, 9);
+    expect(c.row).toBeCloseTo(49.5, 9);
+    const s = rasterToScreen(v, p, 400, 400, 10, 20);
+    const back = screenToRaster(v, p, 400, 400, s.x, s.y);
+    expect(back.col).toBeCloseTo(10, 9);
+    expect(back.row).toBeCloseTo(20, 9);
+  });
+  it('zoom keeps the point under the cursor fixed; pan moves content with the mouse', () => {
+    const v = fitViewport(p, 400, 400);
+    const before = screenToRaster(v, p, 400, 400, 50, 300);
+    const z = zoomAt(v, 400, 400, 50, 300, 2);
+    expect(z.mmPerPx).toBeCloseTo(v.mmPerPx / 2, 12);
+    const after = screenToRaster(z, p, 400, 400, 50, 300);
+    expect(after.col).toBeCloseTo(before.col, 9);
+    expect(after.row).toBeCloseTo(before.row, 9);
+    const moved = panBy(v, 10, 0);
+    expect(rasterToScreen(moved, p, 400, 400, 10, 20).x - rasterToScreen(v, p, 400, 400, 10, 20).x).toBeCloseTo(10, 9);
+  });
+});
+
+import { downsample, downsampleStep } from '../../src-renderer/lib/data/downsample';
+
+describe('3D downsampling', () => {
+  it('keeps every step-th voxel and scales spacing', () => {
+    const dims: Vec3 = [4, 4, 2];
+    const data = Float32Array.from({ length: 32 }, (_, n) => n);
+    expect(downsampleStep([512, 512, 20], 96)).toBe(6);
+    const d = downsample(data, dims, [1, 1, 2], 2, (n) => new Float32Array(n));
+    expect(d.dims).toEqual([2, 2, 1]);
+    expect(d.spacing).toEqual([2, 2, 4]);
+    expect(Array.from(d.data)).toEqual([0, 2, 8, 10]);
+  });
+});

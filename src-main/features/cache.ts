@@ -41,7 +41,10 @@ export function defaultCacheDir(): string {
 const CACHE_FORMAT = 1;
 const volumeHashes = new WeakMap<Volume, string>();
 
-/** sha256 of the voxels and the grid (memoised per Volume object: hashing 150 MB takes a few hundred ms). */
+/**
+ * sha256 of the voxels and the grid, memoised per Volume object (hashing 150 MB takes a few hundred ms and
+ * extract() is called many times per study). Image voxels are immutable in this app: labels live elsewhere.
+ */
 export function volumeContentHash(volume: Volume): string {
   const known = volumeHashes.get(volume);
   if (known) return known;

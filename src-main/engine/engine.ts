@@ -1,0 +1,90 @@
+/**
+ * The Engine: open volumes and their segmentation sessions, the current settings, and the compute they share.
+ * Services are thin wrappers around it; the CLI can drive it directly.
+ */
+import {
+  MedSegError,
+  type ChoiceInfo, type SegmentationOptions, type SegmentationSettings, type Volume,
+} from '../../src-shared';
+import type { Compute } from './compute';
+import type { Kernel } from './kernel';
+import { SegmentationSession, type SessionEmit } from './session';
+
+export interface EngineOptions {
+  compute: Compute;
+  kernel: Pick<Kernel, 'leastCertainSlice' | 'headKinds'>;
+  emit: SessionEmit;
+  settings?: Partial<SegmentationSettings>;
+  /** Extra backbones (e.g. imported DINOv2 models); 'filters' is always there. */
+  backbones?: () => ChoiceInfo[];
+}
+
+export const DEFAULT_SETTINGS: SegmentationSettings = { backbone: 'filters', head: 'linear', debounceMs: 150 };
+
+const HEAD_LABELS: Record<string, string> = { linear: 'Linear (fast, smooth)', proto: 'Prototypes (many small regions)' };
+
+export class Engine {
+  private readonly sessions = new Map<string, SegmentationSession>();
+  private settings: SegmentationSettings;
+  private nextId = 1;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+  }
+
+  get openCount(): number {
+    return this.sessions.size;
+  }
+
+  open(volume: Volume): { volumeId: string; session: SegmentationSession } {
+    const volumeId = `vol-${this.nextId++}`;
+    const session = new SegmentationSession(volumeId, volume, this.opts.compute, this.opts.kernel, this.opts.emit, this.sessionOptions());
+    this.sessions.set(volumeId, session);
+    return { volumeId, session };
+  }
+
+  session(volumeId: string): SegmentationSession {
+    const s = this.sessions.get(volumeId);
+    if (!s) throw new MedSegError('INVALID_ARGUMENT', 'This image is not open (it may have been closed).', { detail: `volume ${volumeId}` });
+    return s;
+  }
+
+  close(volumeId: string): void {
+    this.session(volumeId).close();
+    this.sessions.delete(volumeId);
+  }
+
+  getSettings(): SegmentationSettings {
+    return { ...this.settings };
+  }
+
+  options(): SegmentationOptions {
+    return {
+      backbones: [{ id: 'filters', label: 'Filter bank (built in)', available: true }, ...(this.opts.backbones?.() ?? [])],
+      heads: this.opts.kernel.headKinds.map((id) => ({ id, label: HEAD_LABELS[id] ?? id, available: true })),
+    };
+  }
+
+  setSettings(patch: Partial<SegmentationSettings>): SegmentationSettings {
+    const next = { ...this.settings, ...patch };
+    const o = this.options();
+    const bb = o.backbones.find((b) => b.id === next.backbone);
+    if (!bb) throw new MedSegError('MODEL_NOT_FOUND', `The feature type "${next.backbone}" is not available.`);
+    if (!bb.available) throw new MedSegError('MODEL_NOT_FOUND', bb.reason ?? `The feature type "${bb.label}" cannot be used.`);
+    if (!o.heads.some((h) => h.id === next.head)) {
+      throw new MedSegError('INVALID_ARGUMENT', `Unknown model head "${next.head}": choose ${o.heads.map((h) => h.id).join(' or ')}.`);
+    }
+    this.settings = next;
+    for (const s of this.sessions.values()) s.setOptions(this.sessionOptions());
+    return { ...next };
+  }
+
+  async dispose(): Promise<void> {
+    for (const id of [...this.sessions.keys()]) this.close(id);
+    await this.opts.compute.dispose();
+  }
+
+  private sessionOptions() {
+    return { debounceMs: this.settings.debounceMs, backbone: this.settings.backbone, headKind: this.settings.head };
+  }
+}

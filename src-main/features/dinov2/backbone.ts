@@ -17,7 +17,7 @@ import type { BackboneSettings, ExtractOptions, FeatureBackbone, FeatureVolume }
 import { FeatureCache, cacheKey, type CacheEntry } from '../cache';
 import { encodeHalf } from '../cache/fp16';
 import { sliceLayout, type FitMode, type SliceLayout } from './layout';
-import { lazySlices } from './lazy';
+import { lazySlices } from '../cache/lazy';
 import { applyPca, fitPca, type Pca } from './pca';
 import { defaultIntensity, intensityRange, writeInput, type IntensityOption, type SliceAccess } from './preprocess';
 import { OnnxModel, type ProviderChoice } from './session';

@@ -4,7 +4,7 @@
  * 300 slices), so they cannot all be held; the compact patch grids are what is cached, and a slice is
  * upsampled when a head asks for it. Indexing, length, for…of and map work as on a plain array.
  */
-import { ByteLru } from '../cache/lru';
+import { ByteLru } from './lru';
 
 export function lazySlices(
   n: number,

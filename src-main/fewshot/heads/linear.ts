@@ -1,0 +1,127 @@
+/**
+ * Trainer for the linear probe: multinomial logistic regression, L2-regularised, class-balanced, minimised with
+ * L-BFGS. Hand-written because the problem is tiny (hundreds to thousands of samples, tens of channels) and a
+ * numeric library would cost more to load than the fit takes (a few ms).
+ */
+import type { LinearHead, BackboneRef } from '../head';
+import type { SampleSet } from '../samples';
+import { standardize } from '../samples';
+
+export interface LinearOptions {
+  /** L2 strength on the weights (not the biases). */
+  lambda?: number;
+  maxIter?: number;
+}
+
+/** Balanced multinomial log-loss + λ/2·|W|² and its gradient. w = [W (C×D) | b (C)]. */
+function lossGrad(w: Float64Array, g: Float64Array, z: Float32Array, y: Uint8Array, n: number, dim: number, C: number, cw: Float64Array, lambda: number): number {
+  g.fill(0);
+  const logit = new Float64Array(C);
+  let loss = 0;
+  const bOff = C * dim;
+  for (let r = 0; r < n; r++) {
+    const row = r * dim;
+    let mx = -Infinity;
+    for (let c = 0; c < C; c++) {
+      let s = w[bOff + c];
+      const wc = c * dim;
+      for (let d = 0; d < dim; d++) s += w[wc + d] * z[row + d];
+      logit[c] = s;
+      if (s > mx) mx = s;
+    }
+    let se = 0;
+    for (let c = 0; c < C; c++) { logit[c] = Math.exp(logit[c] - mx); se += logit[c]; }
+    const yc = y[r];
+    const wr = cw[yc];
+    loss -= wr * (Math.log(logit[yc] / se));
+    for (let c = 0; c < C; c++) {
+      const e = wr * (logit[c] / se - (c === yc ? 1 : 0));
+      const wc = c * dim;
+      for (let d = 0; d < dim; d++) g[wc + d] += e * z[row + d];
+      g[bOff + c] += e;
+    }
+  }
+  for (let i = 0; i < bOff; i++) { loss += 0.5 * lambda * w[i] * w[i]; g[i] += lambda * w[i]; }
+  return loss;
+}
+
+export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOptions = {}): LinearHead {
+  const lambda = opts.lambda ?? 1e-2;
+  const maxIter = opts.maxIter ?? 100;
+  const { mean, std, z } = standardize(s);
+  const C = s.classes.length, D = s.dim, n = s.n;
+  // Each class carries the same total weight, so a long background stroke does not drown a small organ.
+  const cw = new Float64Array(C);
+  const cnt = new Float64Array(C);
+  for (let r = 0; r < n; r++) cnt[s.y[r]]++;
+  for (let c = 0; c < C; c++) cw[c] = cnt[c] > 0 ? 1 / (C * cnt[c]) : 0;
+  const P = C * D + C;
+  const w = new Float64Array(P), g = new Float64Array(P);
+  let f = lossGrad(w, g, z, s.y, n, D, C, cw, lambda);
+  const m = 8;
+  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  const q = new Float64Array(P), alpha = new Float64Array(m);
+  const wNew = new Float64Array(P), gNew = new Float64Array(P);
+  for (let it = 0; it < maxIter; it++) {
+    // Two-loop recursion for the search direction.
+    q.set(g);
+    for (let i = S.length - 1; i >= 0; i--) {
+      let a = 0;
+      for (let p = 0; p < P; p++) a += S[i][p] * q[p];
+      a *= rho[i];
+      alpha[i] = a;
+      for (let p = 0; p < P; p++) q[p] -= a * Y[i][p];
+    }
+    if (S.length) {
+      const last = S.length - 1;
+      let sy = 0, yy = 0;
+      for (let p = 0; p < P; p++) { sy += S[last][p] * Y[last][p]; yy += Y[last][p] * Y[last][p]; }
+      const gamma = sy / yy;
+      for (let p = 0; p < P; p++) q[p] *= gamma;
+    } else {
+      let gn = 0;
+      for (let p = 0; p < P; p++) gn += g[p] * g[p];
+      const sc = 1 / Math.max(1e-12, Math.sqrt(gn));
+      for (let p = 0; p < P; p++) q[p] *= sc;
+    }
+    for (let i = 0; i < S.length; i++) {
+      let b = 0;
+      for (let p = 0; p < P; p++) b += Y[i][p] * q[p];
+      b *= rho[i];
+      for (let p = 0; p < P; p++) q[p] += S[i][p] * (alpha[i] - b);
+    }
+    let dg = 0;
+    for (let p = 0; p < P; p++) dg -= g[p] * q[p];
+    if (dg >= 0) { S.length = 0; Y.length = 0; rho.length = 0; continue; }
+    // Backtracking (Armijo) line search along −q.
+    let step = 1, fNew = Infinity;
+    for (let ls = 0; ls < 20; ls++) {
+      for (let p = 0; p < P; p++) wNew[p] = w[p] - step * q[p];
+      fNew = lossGrad(wNew, gNew, z, s.y, n, D, C, cw, lambda);
+      if (fNew <= f + 1e-4 * step * dg) break;
+      step *= 0.5;
+    }
+    if (!(fNew < f)) break;
+    const sv = new Float64Array(P), yv = new Float64Array(P);
+    let sy = 0;
+    for (let p = 0; p < P; p++) { sv[p] = wNew[p] - w[p]; yv[p] = gNew[p] - g[p]; sy += sv[p] * yv[p]; }
+    if (sy > 1e-12) {
+      if (S.length === m) { S.shift(); Y.shift(); rho.shift(); }
+      S.push(sv); Y.push(yv); rho.push(1 / sy);
+    }
+    const rel = (f - fNew) / Math.max(1e-12, Math.abs(f));
+    w.set(wNew); g.set(gNew); f = fNew;
+    if (rel < 1e-7) break;
+  }
+  return {
+    kind: 'linear',
+    classes: s.classes.slice(),
+    backbone,
+    mean,
+    std,
+    counts: s.counts.slice(),
+    weights: Float32Array.from(w.subarray(0, C * D)),
+    bias: Float32Array.from(w.subarray(C * D)),
+    lambda,
+  };
+}

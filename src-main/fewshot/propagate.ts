@@ -1,0 +1,147 @@
+/**
+ * Spatial refinement: competitive geodesic propagation from the strokes through the image (a seeded
+ * Dijkstra / grow-cut). Every voxel takes the class whose strokes reach it along the cheapest 6-connected path,
+ * where a step costs its length in mm, more where the head doubts the class, and more across an intensity edge.
+ * This is what turns a noisy per-voxel classifier into connected organs that stop at anatomical boundaries.
+ * Hand-written: no JS library does multi-label geodesic propagation on typed 3D arrays.
+ */
+import { MedSegError, type Vec3 } from '../../src-shared';
+
+export interface PropagationParams {
+  /** Cost per mm paid everywhere (keeps regions compact). */
+  base: number;
+  /** Cost per mm times (1 − p_class): the head's opinion. */
+  doubt: number;
+  /** Cost per unit of normalised intensity change (CT: 100 HU) across a step: the image edges. */
+  edge: number;
+}
+
+export const DEFAULT_PROPAGATION: PropagationParams = { base: 0.05, doubt: 1, edge: 2 };
+
+export interface PropagationInput {
+  dims: Vec3;
+  spacing: Vec3;
+  /** Class probabilities, C per voxel. */
+  probs: Float32Array;
+  C: number;
+  /** Edge image (smoothed, normalised intensity). */
+  image: Float32Array;
+  /** Seed class index per voxel, −1 for none. */
+  seeds: Int16Array;
+  /** Voxels that must not be entered (locked classes); optional. */
+  blocked?: Uint8Array;
+  params?: Partial<PropagationParams>;
+  signal?: AbortSignal;
+}
+
+/** Binary min-heap on (key, voxel, class) in typed arrays; grows by doubling. */
+class Heap {
+  keys: Float64Array;
+  vox: Int32Array;
+  cls: Uint8Array;
+  size = 0;
+  constructor(cap: number) {
+    this.keys = new Float64Array(cap);
+    this.vox = new Int32Array(cap);
+    this.cls = new Uint8Array(cap);
+  }
+  push(key: number, v: number, c: number): void {
+    if (this.size === this.keys.length) {
+      const k = new Float64Array(this.size * 2); k.set(this.keys); this.keys = k;
+      const v2 = new Int32Array(this.size * 2); v2.set(this.vox); this.vox = v2;
+      const c2 = new Uint8Array(this.size * 2); c2.set(this.cls); this.cls = c2;
+    }
+    const keys = this.keys, vox = this.vox, cls = this.cls;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (keys[p] <= key) break;
+      keys[i] = keys[p]; vox[i] = vox[p]; cls[i] = cls[p];
+      i = p;
+    }
+    keys[i] = key; vox[i] = v; cls[i] = c;
+  }
+  /** Pops the minimum into this.topKey/topVox/topCls. */
+  topKey = 0;
+  topVox = 0;
+  topCls = 0;
+  pop(): void {
+    const keys = this.keys, vox = this.vox, cls = this.cls;
+    this.topKey = keys[0]; this.topVox = vox[0]; this.topCls = cls[0];
+    const n = --this.size;
+    if (n === 0) return;
+    const key = keys[n], v = vox[n], c = cls[n];
+    let i = 0;
+    for (;;) {
+      let l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      if (r < n && keys[r] < keys[l]) l = r;
+      if (keys[l] >= key) break;
+      keys[i] = keys[l]; vox[i] = vox[l]; cls[i] = cls[l];
+      i = l;
+    }
+    keys[i] = key; vox[i] = v; cls[i] = c;
+  }
+}
+
+/**
+ * Returns the class index per voxel (255 where nothing reached: blocked voxels, or regions cut off from every
+ * seed) and the geodesic distance.
+ */
+export function propagate(inp: PropagationInput): { labels: Uint8Array; dist: Float32Array } {
+  const { dims, spacing, probs, C, image, seeds, blocked, signal } = inp;
+  const prm = { ...DEFAULT_PROPAGATION, ...inp.params };
+  const [nx, ny, nz] = dims;
+  const n = nx * ny * nz;
+  const labels = new Uint8Array(n).fill(255);
+  const dist = new Float32Array(n).fill(Infinity);
+  const heap = new Heap(1 << 16);
+  for (let v = 0; v < n; v++) {
+    const s = seeds[v];
+    if (s >= 0 && !(blocked && blocked[v])) {
+      dist[v] = 0;
+      heap.push(0, v, s);
+    }
+  }
+  const done = new Uint8Array(n);
+  const sx = 1, sy = nx, sz = nx * ny;
+  const hx = spacing[0], hy = spacing[1], hz = spacing[2];
+  const base = prm.base, doubt = prm.doubt, edge = prm.edge;
+  let pops = 0;
+  while (heap.size > 0) {
+    heap.pop();
+    const v = heap.topVox;
+    if (done[v]) continue;
+    const d0 = heap.topKey, c = heap.topCls;
+    done[v] = 1;
+    labels[v] = c;
+    if ((++pops & 0xffff) === 0 && signal?.aborted) throw new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
+    const k = (v / sz) | 0;
+    const rem = v - k * sz;
+    const j = (rem / nx) | 0;
+    const i = rem - j * nx;
+    const iv = image[v];
+    // Six neighbours, unrolled through a small loop over (offset, step length, in-bounds).
+    for (let q = 0; q < 6; q++) {
+      let u: number, h: number;
+      switch (q) {
+        case 0: if (i === 0) continue; u = v - sx; h = hx; break;
+        case 1: if (i === nx - 1) continue; u = v + sx; h = hx; break;
+        case 2: if (j === 0) continue; u = v - sy; h = hy; break;
+        case 3: if (j === ny - 1) continue; u = v + sy; h = hy; break;
+        case 4: if (k === 0) continue; u = v - sz; h = hz; break;
+        default: if (k === nz - 1) continue; u = v + sz; h = hz; break;
+      }
+      if (done[u] || (blocked && blocked[u])) continue;
+      const di = image[u] - iv;
+      const w = h * (base + doubt * (1 - probs[u * C + c])) + edge * (di < 0 ? -di : di);
+      const nd = d0 + w;
+      if (nd < dist[u]) {
+        dist[u] = nd;
+        heap.push(nd, u, c);
+      }
+    }
+  }
+  return { labels, dist };
+}

@@ -1,0 +1,104 @@
+/**
+ * Training samples from a scribble map: validation of the labels (typed errors a user can act on) and the
+ * gathering of labeled voxels' features into one matrix, class-balanced and capped so training stays in
+ * milliseconds however much was painted.
+ */
+import { BACKGROUND_ID, MedSegError, type Vec3 } from '../../src-shared';
+import type { FeatureVolume } from '../features/types';
+
+/** Prediction class id of a scribble value (255 → 0 background), or -1 for unlabeled. */
+export function scribbleToClass(v: number): number {
+  return v === 0 ? -1 : v === BACKGROUND_ID ? 0 : v;
+}
+
+/** Class ids present in a scribble map (prediction convention), sorted ascending; throws typed label errors. */
+export function labeledClasses(scribbles: Uint8Array, dims: Vec3): number[] {
+  const n = dims[0] * dims[1] * dims[2];
+  if (scribbles.length !== n) {
+    throw new MedSegError('GRID_MISMATCH', 'The labels do not lie on the image grid (their size differs). Resample them onto the image first.',
+      { detail: `labels ${scribbles.length} voxels, image ${dims.join('×')} = ${n}` });
+  }
+  const seen = new Uint8Array(256);
+  for (let i = 0; i < n; i++) seen[scribbles[i]] = 1;
+  const classes: number[] = [];
+  for (let v = 1; v < 256; v++) if (seen[v]) classes.push(scribbleToClass(v));
+  classes.sort((a, b) => a - b);
+  if (classes.length === 0) throw new MedSegError('LABELS_EMPTY', 'Nothing is labeled yet: paint a few strokes in at least two classes (for example the organ and background).');
+  if (classes.length === 1) throw new MedSegError('LABELS_SINGLE_CLASS', 'Only one class is labeled: label at least two classes (for example background).');
+  return classes;
+}
+
+export interface SampleSet {
+  classes: number[];
+  /** N×D features, row per sample. */
+  x: Float32Array;
+  /** Class index (into classes) per sample. */
+  y: Uint8Array;
+  n: number;
+  dim: number;
+  counts: number[];
+}
+
+/** Deterministic LCG, so repeated training on the same labels gives the same head. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, maxPerClass = 5000): SampleSet {
+  const classes = labeledClasses(scribbles, dims);
+  const plane = dims[0] * dims[1];
+  const dim = features.dim;
+  const cidx = new Int16Array(256).fill(-1);
+  classes.forEach((c, i) => (cidx[c === 0 ? BACKGROUND_ID : c] = i));
+  const byClass: number[][] = classes.map(() => []);
+  for (let i = 0; i < scribbles.length; i++) {
+    const v = scribbles[i];
+    if (v !== 0) byClass[cidx[v]].push(i);
+  }
+  const rand = lcg(12345);
+  const chosen = byClass.map((list) => {
+    if (list.length <= maxPerClass) return list;
+    // Partial Fisher–Yates: an unbiased subsample without sorting the whole list.
+    const a = list.slice();
+    for (let i = 0; i < maxPerClass; i++) {
+      const j = i + Math.floor(rand() * (a.length - i));
+      const t = a[i]; a[i] = a[j]; a[j] = t;
+    }
+    return a.slice(0, maxPerClass);
+  });
+  const n = chosen.reduce((s, l) => s + l.length, 0);
+  const x = new Float32Array(n * dim);
+  const y = new Uint8Array(n);
+  let r = 0;
+  chosen.forEach((list, ci) => {
+    for (const idx of list) {
+      const k = Math.floor(idx / plane);
+      const sl = features.slices[k];
+      if (!sl) throw new MedSegError('INVALID_ARGUMENT', `Features for slice ${k} are not computed yet.`);
+      x.set(sl.subarray((idx - k * plane) * dim, (idx - k * plane + 1) * dim), r * dim);
+      y[r++] = ci;
+    }
+  });
+  return { classes, x, y, n, dim, counts: byClass.map((l) => l.length) };
+}
+
+/** Per-channel mean/std; channels with no spread get std 1 so they contribute nothing rather than NaN. */
+export function standardize(s: SampleSet): { mean: Float32Array; std: Float32Array; z: Float32Array } {
+  const { x, n, dim } = s;
+  const mean = new Float32Array(dim), std = new Float32Array(dim);
+  const acc = new Float64Array(dim), acc2 = new Float64Array(dim);
+  for (let r = 0; r < n; r++) for (let d = 0; d < dim; d++) { const v = x[r * dim + d]; acc[d] += v; acc2[d] += v * v; }
+  for (let d = 0; d < dim; d++) {
+    const m = acc[d] / n;
+    const v = acc2[d] / n - m * m;
+    mean[d] = m;
+    std[d] = v > 1e-12 ? Math.sqrt(v) : 1;
+  }
+  const z = new Float32Array(n * dim);
+  for (let r = 0; r < n; r++) for (let d = 0; d < dim; d++) z[r * dim + d] = (x[r * dim + d] - mean[d]) / std[d];
+  return { mean, std, z };
+}

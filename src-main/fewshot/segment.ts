@@ -1,0 +1,191 @@
+/**
+ * The prediction pipeline: head probabilities → (optional) spatial refinement → labels + uncertainty, streamed
+ * slice by slice in the caller's order and cancelable. Refinement levels exist so the benchmark can measure what
+ * each step is worth: 'none' (head argmax), 'connected' (head argmax, keeping only 3D components that touch a
+ * stroke of their class), 'propagate' (competitive geodesic propagation from the strokes, the default).
+ */
+import { BACKGROUND_ID, MedSegError, type Vec3, type Volume } from '../../src-shared';
+import type { FeatureVolume } from '../features/types';
+import { gaussianSmooth } from '../features/filters/convolve';
+import { intensityMode, normalizeIntensity } from '../features/filters/normalize';
+import { assertHeadMatches, type TrainedHead } from './head';
+import { predictProbabilities } from './predict';
+import { propagate, type PropagationParams } from './propagate';
+import { labeledClasses } from './samples';
+
+export type RefineLevel = 'none' | 'connected' | 'propagate';
+
+/**
+ * Locked classes: every voxel whose `labels` value (a previous prediction, 0 = background) is one of `classIds`
+ * keeps that class, and no other voxel may become one of them.
+ */
+export interface LockedClasses {
+  classIds: number[];
+  labels: Uint8Array;
+}
+
+export interface SegmentInput {
+  volume: Volume;
+  features: FeatureVolume;
+  scribbles: Uint8Array;
+  head: TrainedHead;
+  locked?: LockedClasses;
+  /** Slices to deliver first (e.g. the visible ones); the rest follow in ascending order. */
+  order?: number[];
+  signal?: AbortSignal;
+  onSlice?: (k: number, labels: Uint8Array, uncertainty: Uint8Array) => void;
+  refine?: RefineLevel;
+  propagation?: Partial<PropagationParams>;
+}
+
+export interface SegmentResult {
+  /** Prediction map: 0 background, class ids otherwise. */
+  labels: Uint8Array;
+  /** 0 = certain … 255 = the head disagrees with the result or is split between classes. */
+  uncertainty: Uint8Array;
+  /** Milliseconds per step: probabilities, refine, uncertainty, total. */
+  timings: Record<string, number>;
+}
+
+const edgeCache = new WeakMap<Volume, Float32Array>();
+
+/** Lightly smoothed normalised intensity: the image the propagation reads edges from. Cached per volume. */
+export function edgeImage(volume: Volume): Float32Array {
+  let e = edgeCache.get(volume);
+  if (!e) {
+    const { data } = normalizeIntensity(volume, intensityMode(volume));
+    e = gaussianSmooth(data, volume.dims as Vec3, volume.spacing as Vec3, 1);
+    edgeCache.set(volume, e);
+  }
+  return e;
+}
+
+function cancelled(): MedSegError {
+  return new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
+}
+
+/** Keep, per class, only the 6-connected components of `lab` that contain one of its seeds; others → fallback. */
+function keepSeededComponents(lab: Uint8Array, seeds: Int16Array, dims: Vec3, fallback: number): void {
+  const [nx, ny, nz] = dims;
+  const n = lab.length;
+  const keep = new Uint8Array(n);
+  const stack = new Int32Array(n);
+  for (let v = 0; v < n; v++) {
+    if (seeds[v] < 0 || keep[v] || lab[v] !== seeds[v]) continue;
+    const c = lab[v];
+    let top = 0;
+    stack[top++] = v;
+    keep[v] = 1;
+    while (top > 0) {
+      const u = stack[--top];
+      const k = (u / (nx * ny)) | 0, r = u - k * nx * ny, j = (r / nx) | 0, i = r - j * nx;
+      const nb = [i > 0 ? u - 1 : -1, i < nx - 1 ? u + 1 : -1, j > 0 ? u - nx : -1, j < ny - 1 ? u + nx : -1, k > 0 ? u - nx * ny : -1, k < nz - 1 ? u + nx * ny : -1];
+      for (const w of nb) if (w >= 0 && !keep[w] && lab[w] === c) { keep[w] = 1; stack[top++] = w; }
+    }
+  }
+  for (let v = 0; v < n; v++) if (!keep[v]) lab[v] = fallback;
+}
+
+export async function segment(inp: SegmentInput): Promise<SegmentResult> {
+  const t0 = performance.now();
+  const { volume, features, scribbles, head, locked, signal } = inp;
+  const dims = volume.dims as Vec3;
+  const n = dims[0] * dims[1] * dims[2];
+  const plane = dims[0] * dims[1];
+  if (signal?.aborted) throw cancelled();
+  labeledClasses(scribbles, dims); // typed errors for empty / single-class / wrong-size labels
+  assertHeadMatches(head, features);
+  if (features.slices.length !== dims[2]) throw new MedSegError('GRID_MISMATCH', 'The features were computed on another image (slice count differs).');
+  if (locked && locked.labels.length !== n) throw new MedSegError('GRID_MISMATCH', 'The locked labels are not on the image grid.');
+
+  const C = head.classes.length;
+  const classIndex = new Int16Array(256).fill(-1);
+  head.classes.forEach((c, i) => (classIndex[c] = i));
+  const lockedIdx = new Uint8Array(C);
+  const lockedId = new Uint8Array(256);
+  for (const id of locked?.classIds ?? []) {
+    lockedId[id] = 1;
+    if (classIndex[id] >= 0) lockedIdx[classIndex[id]] = 1;
+  }
+  const blocked = locked ? new Uint8Array(n) : undefined;
+  if (locked && blocked) for (let v = 0; v < n; v++) if (lockedId[locked.labels[v]] && locked.labels[v] !== 0) blocked[v] = 1;
+  // Background (0) can be locked too; then only the voxels already background keep it.
+  if (locked && blocked && lockedId[0]) for (let v = 0; v < n; v++) if (locked.labels[v] === 0) blocked[v] = 1;
+
+  const seeds = new Int16Array(n).fill(-1);
+  for (let v = 0; v < n; v++) {
+    const s = scribbles[v];
+    if (s === 0) continue;
+    const ci = classIndex[s === BACKGROUND_ID ? 0 : s];
+    if (ci >= 0 && !lockedIdx[ci]) seeds[v] = ci;
+  }
+
+  const probs = new Float32Array(n * C);
+  predictProbabilities(head, features, dims, probs, undefined, signal);
+  for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let v = 0; v < n; v++) probs[v * C + c] = 0;
+  const t1 = performance.now();
+  await Promise.resolve(); // a chance for an abort to land between the steps
+  if (signal?.aborted) throw cancelled();
+
+  const refine = inp.refine ?? 'propagate';
+  let cls: Uint8Array;
+  const argmax = (v: number): number => {
+    let b = 0, bp = -1;
+    for (let c = 0; c < C; c++) { const p = probs[v * C + c]; if (p > bp) { bp = p; b = c; } }
+    return b;
+  };
+  if (refine === 'propagate') {
+    cls = propagate({ dims, spacing: volume.spacing as Vec3, probs, C, image: edgeImage(volume), seeds, blocked, params: inp.propagation, signal }).labels;
+    for (let v = 0; v < n; v++) if (cls[v] === 255 && !(blocked && blocked[v])) cls[v] = argmax(v);
+  } else {
+    cls = new Uint8Array(n);
+    for (let v = 0; v < n; v++) cls[v] = seeds[v] >= 0 ? seeds[v] : argmax(v);
+    if (refine === 'connected') {
+      const bgIdx = classIndex[0] >= 0 ? classIndex[0] : 255;
+      keepSeededComponents(cls, seeds, dims, bgIdx);
+    }
+  }
+  const t2 = performance.now();
+
+  const labels = new Uint8Array(n);
+  const uncertainty = new Uint8Array(n);
+  for (let v = 0; v < n; v++) {
+    if (blocked && blocked[v]) { labels[v] = locked!.labels[v]; continue; }
+    const c = cls[v];
+    if (c === 255) continue;
+    labels[v] = head.classes[c];
+    const pc = probs[v * C + c];
+    let other = 0;
+    for (let q = 0; q < C; q++) if (q !== c && probs[v * C + q] > other) other = probs[v * C + q];
+    const u = 1 - (pc - other);
+    uncertainty[v] = u >= 1 ? 255 : u <= 0 ? 0 : Math.round(u * 255);
+  }
+  const t3 = performance.now();
+
+  if (inp.onSlice) {
+    const seen = new Uint8Array(dims[2]);
+    const emit = (k: number): void => {
+      if (k < 0 || k >= dims[2] || seen[k]) return;
+      seen[k] = 1;
+      inp.onSlice!(k, labels.subarray(k * plane, (k + 1) * plane), uncertainty.subarray(k * plane, (k + 1) * plane));
+    };
+    for (const k of inp.order ?? []) emit(k);
+    for (let k = 0; k < dims[2]; k++) {
+      if (signal?.aborted) throw cancelled();
+      emit(k);
+    }
+  }
+  return { labels, uncertainty, timings: { probabilities: t1 - t0, refine: t2 - t1, uncertainty: t3 - t2, total: performance.now() - t0 } };
+}
+
+/** The slice whose mean uncertainty is highest: where a new stroke helps most ("label here next"). */
+export function leastCertainSlice(uncertainty: Uint8Array, dims: Vec3): number {
+  const plane = dims[0] * dims[1];
+  let best = 0, bestSum = -1;
+  for (let k = 0; k < dims[2]; k++) {
+    let s = 0;
+    for (let p = k * plane; p < (k + 1) * plane; p++) s += uncertainty[p];
+    if (s > bestSum) { bestSum = s; best = k; }
+  }
+  return best;
+}

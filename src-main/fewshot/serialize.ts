@@ -1,0 +1,84 @@
+/**
+ * Head files: one small JSON document (typed arrays as base64 of little-endian bytes). JSON keeps the file
+ * readable and diffable; the arrays are a few kB, so base64's overhead does not matter here. Validated with zod
+ * on load so a damaged or foreign file gives HEAD_INVALID, never a crash later.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { MedSegError } from '../../src-shared';
+import type { TrainedHead } from './head';
+
+const FORMAT = 'medseg-head';
+const VERSION = 1;
+
+function b64(a: Float32Array | Uint8Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+function f32(s: string, len: number, what: string): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  if (b.byteLength !== len * 4) throw new MedSegError('HEAD_INVALID', 'The trained model file is damaged.', { detail: `${what}: ${b.byteLength} bytes, expected ${len * 4}` });
+  const out = new Float32Array(len);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+const settingValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.number())]);
+const base = z.object({
+  format: z.literal(FORMAT),
+  version: z.literal(VERSION),
+  classes: z.array(z.number().int().min(0).max(254)).min(2),
+  counts: z.array(z.number().int().min(0)),
+  backbone: z.object({ id: z.string(), dim: z.number().int().positive(), names: z.array(z.string()), settings: z.record(z.string(), settingValue).optional() }),
+  mean: z.string(),
+  std: z.string(),
+});
+const schema = z.discriminatedUnion('kind', [
+  base.extend({ kind: z.literal('linear'), weights: z.string(), bias: z.string(), lambda: z.number() }),
+  base.extend({ kind: z.literal('proto'), prototypes: z.string(), protoClass: z.string(), temperature: z.number().positive() }),
+]);
+
+export function headToJson(h: TrainedHead): string {
+  const common = { format: FORMAT, version: VERSION, kind: h.kind, classes: h.classes, counts: h.counts, backbone: h.backbone, mean: b64(h.mean), std: b64(h.std) };
+  if (h.kind === 'linear') return JSON.stringify({ ...common, weights: b64(h.weights), bias: b64(h.bias), lambda: h.lambda });
+  return JSON.stringify({ ...common, prototypes: b64(h.prototypes), protoClass: b64(h.protoClass), temperature: h.temperature });
+}
+
+export function headFromJson(text: string, path?: string): TrainedHead {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new MedSegError('HEAD_INVALID', 'This file is not a trained segmentation model (it is not valid JSON).', { path, cause: e });
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new MedSegError('HEAD_INVALID', 'This file is not a trained segmentation model of this program, or it is damaged.', { path, detail: r.error.message.slice(0, 500) });
+  const h = r.data;
+  const D = h.backbone.dim, C = h.classes.length;
+  if (h.backbone.names.length !== D) throw new MedSegError('HEAD_INVALID', 'The trained model file is damaged.', { path, detail: 'names length ≠ dim' });
+  const bb = { id: h.backbone.id, dim: D, names: h.backbone.names, settings: h.backbone.settings };
+  const common = { classes: h.classes, counts: h.counts, backbone: bb, mean: f32(h.mean, D, 'mean'), std: f32(h.std, D, 'std') };
+  if (h.kind === 'linear') return { ...common, kind: 'linear', weights: f32(h.weights, C * D, 'weights'), bias: f32(h.bias, C, 'bias'), lambda: h.lambda };
+  const pcB = Buffer.from(h.protoClass, 'base64');
+  const protoClass = Uint8Array.from(pcB);
+  if (protoClass.some((c) => c >= C)) throw new MedSegError('HEAD_INVALID', 'The trained model file is damaged.', { path, detail: 'prototype class out of range' });
+  return { ...common, kind: 'proto', prototypes: f32(h.prototypes, protoClass.length * D, 'prototypes'), protoClass, temperature: h.temperature };
+}
+
+export async function saveHead(head: TrainedHead, path: string): Promise<void> {
+  try {
+    await writeFile(path, headToJson(head));
+  } catch (e) {
+    throw new MedSegError('WRITE_FAILED', `Could not save the trained model to ${path}.`, { path, cause: e, detail: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+export async function loadHead(path: string): Promise<TrainedHead> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE';
+    throw new MedSegError(code, `Could not read the trained model file ${path}.`, { path, cause: e });
+  }
+  return headFromJson(text, path);
+}

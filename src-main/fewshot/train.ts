@@ -1,0 +1,22 @@
+/** trainHead: labeled voxels' features → a TrainedHead of the asked kind. */
+import { MedSegError, type Vec3 } from '../../src-shared';
+import type { BackboneSettings, FeatureVolume } from '../features/types';
+import type { HeadKind, TrainedHead } from './head';
+import { trainLinear, type LinearOptions } from './heads/linear';
+import { trainProto, type ProtoOptions } from './heads/proto';
+import { gatherSamples } from './samples';
+
+export interface TrainOptions extends LinearOptions, ProtoOptions {
+  /** Backbone that made the features; stored in the head so it refuses other features later. */
+  backbone?: { id: string; settings?: BackboneSettings };
+  /** Cap on samples per class (random, deterministic subsample). */
+  maxPerClass?: number;
+}
+
+export function trainHead(kind: HeadKind, features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, opts: TrainOptions = {}): TrainedHead {
+  const s = gatherSamples(features, scribbles, dims, opts.maxPerClass);
+  const ref = { id: opts.backbone?.id ?? 'unknown', dim: features.dim, names: features.names.slice(), settings: opts.backbone?.settings };
+  if (kind === 'linear') return trainLinear(s, ref, opts);
+  if (kind === 'proto') return trainProto(s, ref, opts);
+  throw new MedSegError('INVALID_ARGUMENT', `Unknown head type "${String(kind)}": use linear or proto.`);
+}

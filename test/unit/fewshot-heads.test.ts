@@ -1,0 +1,109 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FeatureVolume } from '../../src-main/features/types';
+import { assertHeadMatches, loadHead, saveHead, trainHead } from '../../src-main/fewshot';
+import { compileHead } from '../../src-main/fewshot/predict';
+import type { Vec3 } from '../../src-shared';
+
+/** 3 classes on a 10×10×1 grid, 4 channels: class = which third of x the voxel is in; channel 0 encodes it. */
+function synthetic(): { fv: FeatureVolume; truth: Uint8Array; dims: Vec3 } {
+  const dims: Vec3 = [12, 10, 1];
+  const D = 4;
+  const sl = new Float32Array(120 * D);
+  const truth = new Uint8Array(120);
+  let s = 7;
+  const noise = () => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2;
+  for (let j = 0; j < 10; j++) for (let i = 0; i < 12; i++) {
+    const p = i + j * 12;
+    const c = i < 4 ? 0 : i < 8 ? 3 : 7; // prediction ids: 0 background, 3, 7
+    truth[p] = c;
+    const centre = c === 0 ? -2 : c === 3 ? 0 : 2;
+    sl[p * D] = centre + noise();
+    sl[p * D + 1] = (c === 7 ? 1 : 0) + noise();
+    sl[p * D + 2] = noise();
+    sl[p * D + 3] = 5; // constant channel: std 0 must not produce NaN
+  }
+  return { fv: { dim: D, slices: [sl], names: ['a', 'b', 'c', 'd'] }, truth, dims };
+}
+
+function scribblesFor(truth: Uint8Array): Uint8Array {
+  // One labeled column per class (x = 1, 5, 10), background as 255.
+  const s = new Uint8Array(truth.length);
+  for (let j = 0; j < 10; j++) for (const i of [1, 5, 10]) { const t = truth[i + j * 12]; s[i + j * 12] = t === 0 ? 255 : t; }
+  return s;
+}
+
+function predictAll(head: ReturnType<typeof trainHead>, fv: FeatureVolume): number[] {
+  const ch = compileHead(head);
+  const out = new Float32Array(ch.C);
+  const res: number[] = [];
+  for (let p = 0; p < 120; p++) {
+    ch.score(fv.slices[0]!, p * fv.dim, out, 0);
+    let b = 0;
+    for (let c = 1; c < ch.C; c++) if (out[c] > out[b]) b = c;
+    res.push(head.classes[b]);
+  }
+  return res;
+}
+
+describe.each(['linear', 'proto'] as const)('%s head', (kind) => {
+  it('learns separable synthetic classes from a few labeled voxels', () => {
+    const { fv, truth, dims } = synthetic();
+    const head = trainHead(kind, fv, scribblesFor(truth), dims, { backbone: { id: 'synthetic' } });
+    expect(head.classes).toEqual([0, 3, 7]);
+    expect(head.counts).toEqual([10, 10, 10]);
+    expect(predictAll(head, fv)).toEqual(Array.from(truth));
+  });
+
+  it('round-trips through a file with identical predictions', async () => {
+    const { fv, truth, dims } = synthetic();
+    const head = trainHead(kind, fv, scribblesFor(truth), dims, { backbone: { id: 'synthetic', settings: { sigmas: [1, 2] } } });
+    const path = join(mkdtempSync(join(tmpdir(), 'head-')), 'h.json');
+    await saveHead(head, path);
+    const back = await loadHead(path);
+    expect(back.kind).toBe(kind);
+    expect(back.backbone).toEqual(head.backbone);
+    const ch1 = compileHead(head), ch2 = compileHead(back);
+    const a = new Float32Array(3), b = new Float32Array(3);
+    for (let p = 0; p < 120; p++) {
+      ch1.score(fv.slices[0]!, p * 4, a, 0);
+      ch2.score(fv.slices[0]!, p * 4, b, 0);
+      expect(Array.from(b)).toEqual(Array.from(a));
+    }
+  });
+
+  it('refuses features of another backbone or dim with HEAD_MISMATCH', () => {
+    const { fv, truth, dims } = synthetic();
+    const head = trainHead(kind, fv, scribblesFor(truth), dims, { backbone: { id: 'synthetic' } });
+    const other: FeatureVolume = { dim: 3, slices: [new Float32Array(360)], names: ['a', 'b', 'c'] };
+    expect(() => assertHeadMatches(head, other)).toThrow(expect.objectContaining({ code: 'HEAD_MISMATCH' }));
+    const renamed: FeatureVolume = { ...fv, names: ['a', 'b', 'c', 'x'] };
+    expect(() => assertHeadMatches(head, renamed)).toThrow(expect.objectContaining({ code: 'HEAD_MISMATCH' }));
+    expect(() => assertHeadMatches(head, fv, 'dinov2:abc')).toThrow(expect.objectContaining({ code: 'HEAD_MISMATCH' }));
+    expect(() => assertHeadMatches(head, fv, 'synthetic')).not.toThrow();
+  });
+});
+
+describe('label errors', () => {
+  it('single class → LABELS_SINGLE_CLASS with the "label at least two classes" advice', () => {
+    const { fv, dims } = synthetic();
+    const s = new Uint8Array(120);
+    s[5] = 3; s[6] = 3;
+    expect(() => trainHead('linear', fv, s, dims)).toThrow(expect.objectContaining({ code: 'LABELS_SINGLE_CLASS', message: expect.stringContaining('label at least two classes') }));
+  });
+  it('no labels → LABELS_EMPTY; labels of another size → GRID_MISMATCH', () => {
+    const { fv, dims } = synthetic();
+    expect(() => trainHead('proto', fv, new Uint8Array(120), dims)).toThrow(expect.objectContaining({ code: 'LABELS_EMPTY' }));
+    expect(() => trainHead('proto', fv, new Uint8Array(99), dims)).toThrow(expect.objectContaining({ code: 'GRID_MISMATCH' }));
+  });
+  it('a damaged head file → HEAD_INVALID, a missing one → FILE_NOT_FOUND', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'head-'));
+    writeFileSync(join(dir, 'bad.json'), '{"format":"medseg-head","version":1,"kind":"linear"}');
+    await expect(loadHead(join(dir, 'bad.json'))).rejects.toMatchObject({ code: 'HEAD_INVALID' });
+    writeFileSync(join(dir, 'junk.json'), 'not json');
+    await expect(loadHead(join(dir, 'junk.json'))).rejects.toMatchObject({ code: 'HEAD_INVALID' });
+    await expect(loadHead(join(dir, 'none.json'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+  });
+});

@@ -31,30 +31,38 @@ export function indexToIndexMatrix(src: Grid, dst: Grid): Mat4 {
   return mul4(worldToIndexMatrix(src), indexToWorldMatrix(dst));
 }
 
-/** Range [i0, i1] of destination i (within 0..nDst-1) with  -0.5 <= b + a·i < n - 0.5.  Empty when i0 > i1. */
-function inRange(b: number, a: number, n: number, nDst: number, r: [number, number]): void {
+/** Range [i0, i1] of destination i (within r) with  lo <= b + a·i < hi.  Empty when i0 > i1. */
+function inRange(b: number, a: number, lo: number, hi: number, r: [number, number]): void {
   const inside = (i: number) => {
     const x = b + a * i;
-    return x >= -0.5 && x < n - 0.5;
+    return x >= lo && x < hi;
   };
   if (Math.abs(a) < 1e-12) {
-    if (!inside(0)) r[1] = -1;
+    if (!inside(0)) r[1] = r[0] - 1;
     return;
   }
-  const t1 = (-0.5 - b) / a, t2 = (n - 0.5 - b) / a;
-  let i0 = Math.max(r[0], Math.ceil(Math.min(t1, t2)));
-  let i1 = Math.min(r[1], Math.floor(Math.max(t1, t2)));
-  // The division can be off by one ulp at the edges; settle them with the exact test the loop relies on.
+  const lim0 = r[0], lim1 = r[1];
+  const t1 = (lo - b) / a, t2 = (hi - b) / a;
+  let i0 = Math.max(lim0, Math.ceil(Math.min(t1, t2)));
+  let i1 = Math.min(lim1, Math.floor(Math.max(t1, t2)));
+  // The division can be off by one ulp at the edges; settle them with the exact test the loops rely on.
   while (i0 <= i1 && !inside(i0)) i0++;
   while (i1 >= i0 && !inside(i1)) i1--;
-  while (i0 > r[0] && i0 <= i1 + 1 && inside(i0 - 1)) i0--;
-  while (i1 < Math.min(r[1], nDst - 1) && i1 >= i0 - 1 && inside(i1 + 1)) i1++;
+  if (i0 <= i1) {
+    while (i0 > lim0 && inside(i0 - 1)) i0--;
+    while (i1 < lim1 && inside(i1 + 1)) i1++;
+  }
   r[0] = i0;
   r[1] = i1;
 }
 
+/** True when every destination voxel centre falls exactly on a source voxel centre (identity, flips, axis swaps). */
+function isIndexAligned(m: Mat4): boolean {
+  for (const i of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) if (Math.abs(m[i] - Math.round(m[i])) > 1e-6) return false;
+  return true;
+}
+
 export function resampleData<T extends VoxelArray>(srcGrid: Grid, src: T, dst: Grid, opts: ResampleOptions = {}): T {
-  const interp = opts.interpolation ?? 'linear';
   const fill = opts.fill ?? 0;
   const type = voxelTypeOf(src);
   const isInt = type !== 'float32' && type !== 'float64';
@@ -63,9 +71,12 @@ export function resampleData<T extends VoxelArray>(srcGrid: Grid, src: T, dst: G
   const out = arrayForType(type, dx * dy * dz) as T;
   if (fill !== 0) out.fill(fill);
   const m = indexToIndexMatrix(srcGrid, dst);
+  // on aligned grids trilinear weights are all 0/1: nearest gives the identical result, much faster
+  const interp = isIndexAligned(m) ? 'nearest' : (opts.interpolation ?? 'linear');
   const ax = m[0], ay = m[4], az = m[8];
   const sxy = nx * ny;
   const range: [number, number] = [0, 0];
+  const core: [number, number] = [0, 0];
   for (let k = 0; k < dz; k++) {
     for (let j = 0; j < dy; j++) {
       const bx = m[1] * j + m[2] * k + m[3];
@@ -73,9 +84,9 @@ export function resampleData<T extends VoxelArray>(srcGrid: Grid, src: T, dst: G
       const bz = m[9] * j + m[10] * k + m[11];
       range[0] = 0;
       range[1] = dx - 1;
-      inRange(bx, ax, nx, dx, range);
-      if (range[0] <= range[1]) inRange(by, ay, ny, dx, range);
-      if (range[0] <= range[1]) inRange(bz, az, nz, dx, range);
+      inRange(bx, ax, -0.5, nx - 0.5, range);
+      if (range[0] <= range[1]) inRange(by, ay, -0.5, ny - 0.5, range);
+      if (range[0] <= range[1]) inRange(bz, az, -0.5, nz - 0.5, range);
       if (range[0] > range[1]) continue;
       const row = (k * dy + j) * dx;
       if (interp === 'nearest') {
@@ -83,29 +94,57 @@ export function resampleData<T extends VoxelArray>(srcGrid: Grid, src: T, dst: G
           const si = (bx + ax * i + 0.5) | 0, sj = (by + ay * i + 0.5) | 0, sk = (bz + az * i + 0.5) | 0;
           out[row + i] = src[si + sj * nx + sk * sxy];
         }
-      } else {
-        for (let i = range[0]; i <= range[1]; i++) {
-          let x = bx + ax * i, y = by + ay * i, z = bz + az * i;
-          // within half a voxel outside the outermost centres: clamp to the edge value
-          x = x < 0 ? 0 : x > nx - 1 ? nx - 1 : x;
-          y = y < 0 ? 0 : y > ny - 1 ? ny - 1 : y;
-          z = z < 0 ? 0 : z > nz - 1 ? nz - 1 : z;
-          const x0 = x | 0, y0 = y | 0, z0 = z | 0;
-          const fx = x - x0, fy = y - y0, fz = z - z0;
-          const ox = x0 + 1 < nx ? 1 : 0, oy = y0 + 1 < ny ? nx : 0, oz = z0 + 1 < nz ? sxy : 0;
-          const p = x0 + y0 * nx + z0 * sxy;
-          const c00 = src[p] + (src[p + ox] - src[p]) * fx;
-          const c10 = src[p + oy] + (src[p + oy + ox] - src[p + oy]) * fx;
-          const c01 = src[p + oz] + (src[p + oz + ox] - src[p + oz]) * fx;
-          const c11 = src[p + oz + oy] + (src[p + oz + oy + ox] - src[p + oz + oy]) * fx;
-          const c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy;
-          const v = c0 + (c1 - c0) * fz;
-          out[row + i] = isInt ? Math.round(v) : v;
-        }
+        continue;
+      }
+      // core: all 8 neighbours inside (0 <= x < n-1 on each axis), no clamping needed
+      core[0] = range[0];
+      core[1] = range[1];
+      inRange(bx, ax, 0, nx - 1, core);
+      if (core[0] <= core[1]) inRange(by, ay, 0, ny - 1, core);
+      if (core[0] <= core[1]) inRange(bz, az, 0, nz - 1, core);
+      if (core[0] > core[1]) {
+        core[0] = range[1] + 1;
+        core[1] = range[1];
+      }
+      for (let i = range[0]; i < core[0]; i++) out[row + i] = edgeSample(src, bx + ax * i, by + ay * i, bz + az * i, nx, ny, nz, isInt);
+      for (let i = core[1] + 1; i <= range[1]; i++) out[row + i] = edgeSample(src, bx + ax * i, by + ay * i, bz + az * i, nx, ny, nz, isInt);
+      for (let i = core[0]; i <= core[1]; i++) {
+        const x = bx + ax * i, y = by + ay * i, z = bz + az * i;
+        const x0 = x | 0, y0 = y | 0, z0 = z | 0;
+        const fx = x - x0, fy = y - y0, fz = z - z0;
+        const p = x0 + y0 * nx + z0 * sxy;
+        const p1 = p + nx, p2 = p + sxy, p3 = p2 + nx;
+        const a0 = src[p], a1 = src[p1], a2 = src[p2], a3 = src[p3];
+        const c00 = a0 + (src[p + 1] - a0) * fx;
+        const c10 = a1 + (src[p1 + 1] - a1) * fx;
+        const c01 = a2 + (src[p2 + 1] - a2) * fx;
+        const c11 = a3 + (src[p3 + 1] - a3) * fx;
+        const c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy;
+        const v = c0 + (c1 - c0) * fz;
+        out[row + i] = isInt ? Math.round(v) : v;
       }
     }
   }
   return out;
+}
+
+/** Trilinear within half a voxel outside the outermost centres: coordinates clamped to the edge. */
+function edgeSample(src: VoxelArray, x: number, y: number, z: number, nx: number, ny: number, nz: number, isInt: boolean): number {
+  x = x < 0 ? 0 : x > nx - 1 ? nx - 1 : x;
+  y = y < 0 ? 0 : y > ny - 1 ? ny - 1 : y;
+  z = z < 0 ? 0 : z > nz - 1 ? nz - 1 : z;
+  const x0 = x | 0, y0 = y | 0, z0 = z | 0;
+  const fx = x - x0, fy = y - y0, fz = z - z0;
+  const sxy = nx * ny;
+  const ox = x0 + 1 < nx ? 1 : 0, oy = y0 + 1 < ny ? nx : 0, oz = z0 + 1 < nz ? sxy : 0;
+  const p = x0 + y0 * nx + z0 * sxy;
+  const c00 = src[p] + (src[p + ox] - src[p]) * fx;
+  const c10 = src[p + oy] + (src[p + oy + ox] - src[p + oy]) * fx;
+  const c01 = src[p + oz] + (src[p + oz + ox] - src[p + oz]) * fx;
+  const c11 = src[p + oz + oy] + (src[p + oz + oy + ox] - src[p + oz + oy]) * fx;
+  const c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy;
+  const v = c0 + (c1 - c0) * fz;
+  return isInt ? Math.round(v) : v;
 }
 
 const gridOf = (g: Grid): Grid => ({ dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction] } as Grid);

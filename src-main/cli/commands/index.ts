@@ -1,0 +1,6 @@
+/**
+ * Every `medseg` sub-command: each export here is a CliCommand (program.ts registers them all, in this order).
+ * Adding a command = a new file in this folder + one export line here.
+ */
+export { infoCommand } from './info';
+export { convertCommand } from './convert';

@@ -21,7 +21,8 @@ import { lazySlices } from '../cache/lazy';
 import { applyPca, fitPca, type Pca } from './pca';
 import { defaultIntensity, intensityRange, writeInput, type IntensityOption, type SliceAccess } from './preprocess';
 import { OnnxModel, type ProviderChoice } from './session';
-import { INPUT_NAME, OUTPUT_NAME, PATCH, checkSignature, readTokenLayout } from './signature';
+import { probeModel } from './inspect';
+import { INPUT_NAME, OUTPUT_NAME, PATCH, readTokenLayout } from './signature';
 import { normalizeTokens, patchTokens, type TokenNorm } from './tokens';
 import { accumulateLine, uTaps, vTaps } from './upsample';
 
@@ -88,29 +89,15 @@ export class Dinov2Backbone implements FeatureBackbone {
     }
     const model = await OnnxModel.open(opts.modelPath, opts.provider ?? 'auto');
     try {
-      const sig = checkSignature(model.inputs, model.outputs);
+      const { signature: sig, registers, dim } = await probeModel(model);
       let fit = opts.fit ?? 'pad';
       let batchSize = Math.max(1, Math.floor(opts.batchSize ?? 1));
-      if (sig.fixedHeight !== undefined || sig.fixedWidth !== undefined) {
-        if (sig.fixedHeight !== sig.fixedWidth) {
-          throw new MedSegError('MODEL_MISMATCH', 'This model only accepts a fixed, non-square input size, which is not supported.', {
-            detail: `found ${INPUT_NAME} height ${sig.fixedHeight ?? 'dynamic'}, width ${sig.fixedWidth ?? 'dynamic'}`,
-          });
-        }
-        size = sig.fixedHeight as number;
+      if (sig.fixedHeight !== undefined) {
+        size = sig.fixedHeight;
         fit = 'pad';
       }
       const batchDim = model.inputs[0]?.shape[0];
-      if (typeof batchDim === 'number' && batchDim > 0) batchSize = batchDim === 1 ? 1 : batchSize;
-      // A probe run reads R (register tokens) and D from a real output: declared shapes are often symbolic.
-      const probe = fit === 'pad' && sig.fixedHeight ? sig.fixedHeight : 2 * PATCH;
-      const out = await model.run(INPUT_NAME, new Float32Array(3 * probe * probe), [1, 3, probe, probe], OUTPUT_NAME);
-      const { registers, dim } = readTokenLayout(out.dims, 1, probe, probe);
-      if (sig.declaredDim !== undefined && sig.declaredDim !== dim) {
-        throw new MedSegError('MODEL_MISMATCH', 'The model declares a feature size different from what it returns.', {
-          detail: `declared ${OUTPUT_NAME} dim ${sig.declaredDim}; found ${dim}`,
-        });
-      }
+      if (batchDim === 1) batchSize = 1;
       const sha = await fileSha256(opts.modelPath);
       const pcaDims = opts.pcaDims ?? 48;
       if (!Number.isInteger(pcaDims) || pcaDims < 0) throw new MedSegError('INVALID_ARGUMENT', `PCA dimensions must be a whole number ≥ 0 (got ${pcaDims}).`);

@@ -25,7 +25,8 @@ function internalError(e: unknown): MedSegErrorInfo {
   return {
     code: 'INTERNAL',
     message: 'The app could not reach its background process.',
-    detail: e instanceof Error ? e.message : String(e),
+    // Duck-typed: an Error from another realm fails instanceof.
+    detail: typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : String(e),
   };
 }
 

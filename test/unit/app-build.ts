@@ -1,0 +1,26 @@
+/**
+ * Builds one electron-vite target (main entry or preload) into a temporary folder with the project's own
+ * electron.vite.config.ts, so shell tests check the real bundles without touching out/ or building the renderer.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from 'electron-vite';
+import { build, type InlineConfig } from 'vite';
+
+export async function buildTarget(target: 'main' | 'preload'): Promise<string> {
+  const { config } = await resolveConfig({}, 'build', 'production');
+  const vite = config?.[target] as InlineConfig | undefined;
+  if (!vite?.build) throw new Error(`electron.vite.config.ts has no ${target} build`);
+  const outDir = mkdtempSync(join(tmpdir(), `medseg-${target}-`));
+  vite.build.outDir = outDir;
+  vite.build.emptyOutDir = true;
+  vite.logLevel = 'warn';
+  if (target === 'main') {
+    // Only the Electron entry: the bridge, CLI and worker bundles are other engineers' and other tests'.
+    const ro = vite.build.rolldownOptions as { input: Record<string, string> };
+    ro.input = { index: ro.input.index as string };
+  }
+  await build(vite);
+  return join(outDir, target === 'main' ? 'index.js' : 'index.cjs');
+}

@@ -1,0 +1,44 @@
+/** The worker side: serve a Compute over a port. Used by worker.ts inside the thread, and by tests in-process. */
+import { toMedSegError } from '../../src-shared';
+import type { Compute } from './compute';
+import type { FromWorker, PortLike, ToWorker } from './workerProtocol';
+
+export function serveCompute(port: PortLike<ToWorker, FromWorker>, compute: Compute): void {
+  const jobs = new Map<number, AbortController>();
+  const fail = (reqId: number, e: unknown) => {
+    const err = toMedSegError(e);
+    port.postMessage({ type: 'error', reqId, error: { code: err.code, message: err.message, detail: err.detail, path: err.path } });
+  };
+  port.on('message', (msg: ToWorker) => {
+    switch (msg.type) {
+      case 'attach':
+        compute.attach(msg.volumeId, msg.volume).then(() => port.postMessage({ type: 'ok', reqId: msg.reqId }), (e) => fail(msg.reqId, e));
+        return;
+      case 'detach':
+        compute.detach(msg.volumeId).then(() => port.postMessage({ type: 'ok', reqId: msg.reqId }), (e) => fail(msg.reqId, e));
+        return;
+      case 'cancel':
+        jobs.get(msg.reqId)?.abort();
+        return;
+      case 'segment': {
+        const controller = new AbortController();
+        const { reqId } = msg;
+        jobs.set(reqId, controller);
+        compute
+          .segment(msg.job, {
+            onSlice(k, labels, uncertainty) {
+              // Copies: the kernel may hand out views into its whole-volume arrays, which must not be detached.
+              const l = labels.slice(), u = uncertainty.slice();
+              port.postMessage({ type: 'slice', reqId, k, labels: l, uncertainty: u }, [l.buffer, u.buffer]);
+            },
+            onProgress(p) {
+              port.postMessage({ type: 'progress', reqId, done: p.done, total: p.total, provider: p.provider });
+            },
+          }, controller.signal)
+          .then(() => port.postMessage({ type: 'ok', reqId }), (e) => fail(reqId, e))
+          .finally(() => jobs.delete(reqId));
+        return;
+      }
+    }
+  });
+}

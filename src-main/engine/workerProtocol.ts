@@ -1,0 +1,25 @@
+/**
+ * Messages between the main thread and the compute worker. Requests carry a reqId; the worker answers each with
+ * 'ok' or 'error', and a segment request streams 'slice'/'progress' before that. Slice buffers are transferred
+ * (moved, not copied); the volume is cloned once per attach because main keeps its own copy.
+ */
+import type { MedSegErrorInfo, Volume } from '../../src-shared';
+import type { SegmentJob } from './compute';
+
+export type ToWorker =
+  | { type: 'attach'; reqId: number; volumeId: string; volume: Volume }
+  | { type: 'detach'; reqId: number; volumeId: string }
+  | { type: 'segment'; reqId: number; job: SegmentJob }
+  | { type: 'cancel'; reqId: number };
+
+export type FromWorker =
+  | { type: 'ok'; reqId: number }
+  | { type: 'error'; reqId: number; error: MedSegErrorInfo }
+  | { type: 'slice'; reqId: number; k: number; labels: Uint8Array; uncertainty: Uint8Array }
+  | { type: 'progress'; reqId: number; done: number; total: number; provider?: string };
+
+/** The slice of MessagePort / parentPort / Worker both ends need (lets tests use a MessageChannel). */
+export interface PortLike<In, Out> {
+  postMessage(msg: Out, transfer?: ArrayBuffer[]): void;
+  on(event: 'message', listener: (msg: In) => void): unknown;
+}

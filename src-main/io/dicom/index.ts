@@ -7,7 +7,7 @@
  * splitting and non-image classification — scan.ts, uids.ts; slice order/spacing along the normal —
  * geometry.ts; frame decoding per transfer syntax (native, RLE, JPEG baseline/lossless, JPEG-LS, JPEG 2000)
  * — decode.ts, codecs/; value interpretation (bits stored, sign, colour, MONOCHROME1, rescale) — pixels.ts;
- * assembling the Volume — load.ts.
+ * assembling the Volume — load.ts; path helpers (walk folders, open the one series) — open.ts.
  *
  * May import: src-shared, ../types, node built-ins, dcmjs, the Cornerstone WASM codecs and
  * jpeg-lossless-decoder-js. Nothing from features/, engine/ or any UI code. Other folders import this folder
@@ -32,4 +32,5 @@ export const dicomLoader: Loader = {
 
 export { scanDicom, loadDicom };
 export { parseDicomBytes, readDicomFile, looksLikeDicom } from './parse';
+export { dicomFilesIn, scanDicomPaths, openDicomVolume } from './open';
 export type { DicomImageHandle, DicomObjectHandle, SeriesInfo } from './scan';

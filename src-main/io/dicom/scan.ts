@@ -129,7 +129,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R
   return out;
 }
 
-interface ImageFile { path: string; info: ImageInfo; frames: FrameInfo[]; series: SeriesInfo; key: string; mosaic: boolean }
+interface ImageFile { path: string; info: ImageInfo; frames: FrameInfo[]; series: SeriesInfo; key: string; mosaic: boolean; notes: string[] }
 
 export async function scanDicom(files: string[]): Promise<{ entries: SeriesEntry[]; errors: MedSegErrorInfo[] }> {
   const errors: MedSegErrorInfo[] = [];
@@ -173,7 +173,7 @@ export async function scanDicom(files: string[]): Promise<{ entries: SeriesEntry
       }
       seenSop.set(sop, p.path);
     }
-    imageFiles.push({ path: p.path, info, frames: frameInfos(p.dataset, p.path, info), series: s, key, mosaic: info.mosaic });
+    imageFiles.push({ path: p.path, info, frames: frameInfos(p.dataset, p.path, info), series: s, key, mosaic: info.mosaic, notes: p.notes });
   }
 
   const bySeries = new Map<string, ImageFile[]>();
@@ -196,7 +196,7 @@ export async function scanDicom(files: string[]): Promise<{ entries: SeriesEntry
       }
     }
     const series = group[0].series;
-    const seriesWarnings: string[] = [];
+    const seriesWarnings: string[] = [...new Set(group.flatMap((f) => f.notes))];
     const dup = duplicates.get(key);
     if (dup) seriesWarnings.push(`${dup.length} file(s) repeat images already found (same SOP Instance UID) and were ignored: ${dup.slice(0, 3).map((d) => d.split(/[\\/]/).pop()).join(', ')}${dup.length > 3 ? ', …' : ''}.`);
     if (byGeometry.size > 1) seriesWarnings.push(`This series mixes ${byGeometry.size} different orientations or image sizes; each is listed as its own volume.`);

@@ -36,6 +36,8 @@ export interface SegmentInput {
   onSlice?: (k: number, labels: Uint8Array, uncertainty: Uint8Array) => void;
   refine?: RefineLevel;
   propagation?: Partial<PropagationParams>;
+  /** Id of the backbone that made `features`; when given it must be the head's (HEAD_MISMATCH otherwise). */
+  backboneId?: string;
 }
 
 export interface SegmentResult {
@@ -93,8 +95,10 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   const n = dims[0] * dims[1] * dims[2];
   const plane = dims[0] * dims[1];
   if (signal?.aborted) throw cancelled();
-  labeledClasses(scribbles, dims); // typed errors for empty / single-class / wrong-size labels
-  assertHeadMatches(head, features);
+  const refine = inp.refine ?? 'propagate';
+  // Head-only prediction (applying a saved head) may run without strokes: pass an empty array.
+  if (refine !== 'none' || scribbles.length !== 0) labeledClasses(scribbles, dims); // typed errors for empty / single-class / wrong-size labels
+  assertHeadMatches(head, features, inp.backboneId);
   if (features.slices.length !== dims[2]) throw new MedSegError('GRID_MISMATCH', 'The features were computed on another image (slice count differs).');
   if (locked && locked.labels.length !== n) throw new MedSegError('GRID_MISMATCH', 'The locked labels are not on the image grid.');
 
@@ -113,7 +117,7 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   if (locked && blocked && lockedId[0]) for (let v = 0; v < n; v++) if (locked.labels[v] === 0) blocked[v] = 1;
 
   const seeds = new Int16Array(n).fill(-1);
-  for (let v = 0; v < n; v++) {
+  for (let v = 0; v < scribbles.length; v++) {
     const s = scribbles[v];
     if (s === 0) continue;
     const ci = classIndex[s === BACKGROUND_ID ? 0 : s];
@@ -127,7 +131,6 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   await Promise.resolve(); // a chance for an abort to land between the steps
   if (signal?.aborted) throw cancelled();
 
-  const refine = inp.refine ?? 'propagate';
   let cls: Uint8Array;
   const argmax = (v: number): number => {
     let b = 0, bp = -1;

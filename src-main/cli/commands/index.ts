@@ -4,3 +4,7 @@
  */
 export { infoCommand } from './info';
 export { convertCommand } from './convert';
+export { segmentCommand } from './segment';
+export { applyCommand } from './apply';
+export { benchCommand } from './bench';
+export { benchReportCommand } from './bench-report';

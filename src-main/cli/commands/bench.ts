@@ -1,0 +1,152 @@
+/**
+ * `medseg bench`: the simulated-annotator benchmark of BENCHMARK.md on one case, JSON on stdout.
+ * runBench() is shared with `bench-report`, which runs many cases and settings in one process.
+ */
+import { cpus, totalmem } from 'node:os';
+import { MedSegError, type Volume } from '../../../src-shared';
+import { openVolume } from '../../io';
+import type { FeatureBackbone, FeatureVolume } from '../../features/types';
+import { diceAll, segment, simulateAnnotation, trainHead, type AnnotatorMode, type HeadKind, type RefineLevel } from '../../fewshot';
+import type { CliCommand } from '../command';
+import { extractWithProgress, labelsOnImage, makeBackbone, parseBackbone, parseHeadKind } from './segment';
+
+export interface BenchResult {
+  dice: Record<string, number>;
+  meanDice: number;
+  featureMs: number;
+  updateMs: { median: number; p95: number; train: number; predict: number };
+  peakRssMb: number;
+  provider: string;
+  backbone: string;
+  head: HeadKind;
+  refine: RefineLevel;
+  mode: AnnotatorMode;
+  k: number;
+  slices: number[];
+  labeledVoxels: number;
+  dims: number[];
+  spacing: number[];
+  machine: string;
+}
+
+export function machineLine(): string {
+  const c = cpus();
+  return `${c.length}× ${c[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+export interface BenchCase {
+  image: Volume;
+  reference: Uint8Array;
+  classes: number[];
+  k: number;
+  mode: AnnotatorMode;
+  head: HeadKind;
+  refine?: RefineLevel;
+  repeats?: number;
+}
+
+/** One benchmark run on warm features (featureMs is measured by the caller, cold). */
+export async function runBench(c: BenchCase, bb: FeatureBackbone, features: FeatureVolume, featureMs: number): Promise<BenchResult> {
+  const { image, reference, classes, k, mode } = c;
+  const { scribbles, slices } = simulateAnnotation({ reference, image: image.data, dims: image.dims, modality: image.modality, classes, k, mode });
+  let labeled = 0;
+  for (let i = 0; i < scribbles.length; i++) if (scribbles[i]) labeled++;
+  const repeats = Math.max(5, c.repeats ?? 5);
+  const times: number[] = [], trains: number[] = [], preds: number[] = [];
+  let labels: Uint8Array | undefined;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    const head = trainHead(c.head, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings } });
+    const t1 = performance.now();
+    const res = await segment({ volume: image, features, scribbles, head, refine: c.refine });
+    const t2 = performance.now();
+    times.push(t2 - t0); trains.push(t1 - t0); preds.push(t2 - t1);
+    labels = res.labels;
+  }
+  const sorted = times.slice().sort((a, b) => a - b);
+  const med = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
+  const d = diceAll(labels!, reference, classes);
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    dice: Object.fromEntries(Object.entries(d.dice).map(([kk, v]) => [kk, r3(v)])),
+    meanDice: r3(d.meanDice),
+    featureMs: Math.round(featureMs),
+    updateMs: { median: Math.round(quantile(sorted, 0.5)), p95: Math.round(quantile(sorted, 0.95)), train: Math.round(med(trains)), predict: Math.round(med(preds)) },
+    peakRssMb: peakRssMb(),
+    provider: bb.provider,
+    backbone: bb.id,
+    head: c.head,
+    refine: c.refine ?? 'propagate',
+    mode, k, slices, labeledVoxels: labeled,
+    dims: [...image.dims], spacing: [...image.spacing],
+    machine: machineLine(),
+  };
+}
+
+export function parseClasses(s: string): number[] {
+  const ids = s.split(',').map((x) => Number(x.trim()));
+  if (!ids.length || ids.some((x) => !Number.isInteger(x) || x < 1 || x > 254)) throw new MedSegError('INVALID_ARGUMENT', `--classes must be a comma-separated list of ids 1–254 (got "${s}").`);
+  return ids;
+}
+
+/** Reference from one label map, or from binary masks painted in the order given (a later mask wins). */
+export async function loadReference(image: Volume, labels?: string, masks: string[] = []): Promise<Uint8Array> {
+  if (labels && masks.length) throw new MedSegError('INVALID_ARGUMENT', 'Give either --labels or --mask, not both.');
+  if (labels) return labelsOnImage(labels, image);
+  if (!masks.length) throw new MedSegError('INVALID_ARGUMENT', 'A reference is needed: --labels <file> or --mask <file>:<id> (repeatable).');
+  const ref = new Uint8Array(image.data.length);
+  for (const m of masks) {
+    const at = m.lastIndexOf(':');
+    const id = Number(m.slice(at + 1));
+    if (at <= 0 || !Number.isInteger(id) || id < 1 || id > 254) throw new MedSegError('INVALID_ARGUMENT', `--mask expects <file>:<class id 1–254>, got "${m}".`);
+    const mk = await labelsOnImage(m.slice(0, at), image);
+    for (let i = 0; i < ref.length; i++) if (mk[i]) ref[i] = id;
+  }
+  return ref;
+}
+
+export const benchCommand: CliCommand = {
+  name: 'bench',
+  register(program, ctx) {
+    program
+      .command('bench')
+      .description('simulated-annotator benchmark (BENCHMARK.md) on one case; JSON on stdout')
+      .requiredOption('--image <path>', 'image file or DICOM folder')
+      .option('--labels <path>', 'reference label map')
+      .option('--mask <file:id>', 'binary reference mask with its class id (repeatable, painted in order)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .requiredOption('--classes <ids>', 'target class ids, comma-separated')
+      .requiredOption('--k <n>', 'number of annotated axial slices')
+      .option('--mode <mode>', 'scribble | slice', 'scribble')
+      .option('--backbone <name>', 'filters | dinov2 | hybrid', 'filters')
+      .option('--model <onnx>', 'DINOv2 ONNX model (dinov2 / hybrid)')
+      .option('--head <kind>', 'linear | proto', 'linear')
+      .option('--refine <level>', 'none | connected | propagate', 'propagate')
+      .option('--repeats <n>', 'timed updates (at least 5)', '5')
+      .option('--json', 'JSON on stdout (always on; accepted for clarity)')
+      .action(async (o: { image: string; labels?: string; mask: string[]; classes: string; k: string; mode: string; backbone: string; model?: string; head: string; refine: string; repeats: string }) => {
+        const k = Number(o.k);
+        if (!Number.isInteger(k) || k < 1) throw new MedSegError('INVALID_ARGUMENT', `--k must be a whole number ≥ 1 (got "${o.k}").`);
+        if (o.mode !== 'scribble' && o.mode !== 'slice') throw new MedSegError('INVALID_ARGUMENT', `--mode must be scribble or slice (got "${o.mode}").`);
+        if (!['none', 'connected', 'propagate'].includes(o.refine)) throw new MedSegError('INVALID_ARGUMENT', `--refine must be none, connected or propagate.`);
+        const classes = parseClasses(o.classes);
+        const head = parseHeadKind(o.head);
+        const bb = await makeBackbone(parseBackbone(o.backbone), o.model);
+        const image = await openVolume(o.image);
+        const reference = await loadReference(image, o.labels, o.mask);
+        const t0 = performance.now();
+        const features = await extractWithProgress(bb, image, ctx);
+        const featureMs = performance.now() - t0;
+        const res = await runBench({ image, reference, classes, k, mode: o.mode, head, refine: o.refine as RefineLevel, repeats: Number(o.repeats) || 5 }, bb, features, featureMs);
+        await bb.dispose?.();
+        ctx.json(res);
+      });
+  },
+};

@@ -1,0 +1,127 @@
+/**
+ * `medseg segment`: strokes file + image → segmentation file (and optionally the trained head).
+ * Also home of the helpers the apply/bench commands share: backbone choice and label maps on the image grid.
+ */
+import { BACKGROUND_ID, MedSegError, sameGrid, type Volume } from '../../../src-shared';
+import { openVolume, resampleLabels, writeVolume } from '../../io';
+import type { FeatureBackbone, FeatureVolume } from '../../features/types';
+import { createFilterBackbone, saveHead, segment, trainHead, type HeadKind } from '../../fewshot';
+import type { CliCommand, CliContext } from '../command';
+
+export type BackboneName = 'filters' | 'dinov2' | 'hybrid';
+
+export function parseBackbone(s: string | undefined): BackboneName {
+  const b = s ?? 'filters';
+  if (b !== 'filters' && b !== 'dinov2' && b !== 'hybrid') throw new MedSegError('INVALID_ARGUMENT', `Unknown feature type "${b}": use filters, dinov2 or hybrid.`);
+  return b;
+}
+
+export function parseHeadKind(s: string | undefined): HeadKind {
+  const h = s ?? 'linear';
+  if (h !== 'linear' && h !== 'proto') throw new MedSegError('INVALID_ARGUMENT', `Unknown head "${h}": use linear or proto.`);
+  return h;
+}
+
+/**
+ * The DINOv2 modules are imported only when asked for, so the default filter path never loads onnxruntime.
+ * Without a model file the user gets MODEL_NOT_FOUND, not a stack trace.
+ */
+export async function makeBackbone(name: BackboneName, modelPath?: string): Promise<FeatureBackbone> {
+  if (name === 'filters') return createFilterBackbone();
+  const model = modelPath ?? process.env.MEDSEG_DINOV2_MODEL;
+  if (!model) throw new MedSegError('MODEL_NOT_FOUND', `The ${name} features need a DINOv2 ONNX model: pass --model <file.onnx> (or set MEDSEG_DINOV2_MODEL).`);
+  if (name === 'dinov2') {
+    const m = await import('../../features/dinov2');
+    return m.createDinov2Backbone({ modelPath: model });
+  }
+  const h = await import('../../features/hybrid');
+  return h.createHybridBackbone({ modelPath: model });
+}
+
+/** A label file as a Uint8Array on the image's grid: same grid as is, otherwise resampled through world space. */
+export async function labelsOnImage(path: string, image: Volume): Promise<Uint8Array> {
+  const lab = await openVolume(path);
+  const src = lab.data;
+  const n = src.length;
+  const u8 = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    if (!(v >= 0 && v <= 255) || v !== Math.round(v)) {
+      throw new MedSegError('INVALID_ARGUMENT', `The label file holds the value ${v}; labels must be whole numbers from 0 to 255.`, { path });
+    }
+    u8[i] = v;
+  }
+  if (sameGrid(lab, image)) return u8;
+  const r = resampleLabels({ dims: lab.dims, spacing: lab.spacing, origin: lab.origin, direction: lab.direction, data: u8 }, image);
+  if (!r.data.some((v) => v !== 0) && u8.some((v) => v !== 0)) {
+    throw new MedSegError('GRID_MISMATCH', 'The labels do not overlap the image in patient space, so they cannot be placed on it.', { path });
+  }
+  return r.data;
+}
+
+export async function extractWithProgress(bb: FeatureBackbone, vol: Volume, ctx: CliContext): Promise<FeatureVolume> {
+  const bar = ctx.progress(1, `Features (${bb.id})`);
+  try {
+    return await bb.extract(vol, { onProgress: (p) => bar.update(p.total ? p.done / p.total : 0) });
+  } finally {
+    bar.stop();
+  }
+}
+
+export async function writeSegmentation(image: Volume, labels: Uint8Array, out: string): Promise<void> {
+  await writeVolume({ dims: image.dims, spacing: image.spacing, origin: image.origin, direction: image.direction, data: labels, meta: image.meta }, out, { overwrite: true });
+}
+
+export function classVoxelCounts(labels: Uint8Array): Record<string, number> {
+  const h = new Array<number>(256).fill(0);
+  for (let i = 0; i < labels.length; i++) h[labels[i]]++;
+  const r: Record<string, number> = {};
+  h.forEach((c, id) => { if (c && id) r[String(id)] = c; });
+  return r;
+}
+
+export const segmentCommand: CliCommand = {
+  name: 'segment',
+  register(program, ctx) {
+    program
+      .command('segment')
+      .description('segment an image from a few labeled strokes (JSON on stdout)')
+      .requiredOption('--image <path>', 'image file or DICOM folder')
+      .requiredOption('--labels <path>', 'strokes: 0 unlabeled, class ids 1..254, background = --background-label')
+      .requiredOption('--out <path>', 'output segmentation (.nii.gz, .nii or .nrrd); 0 = background')
+      .option('--backbone <name>', 'filters | dinov2 | hybrid', 'filters')
+      .option('--model <onnx>', 'DINOv2 ONNX model (dinov2 / hybrid)')
+      .option('--head <kind>', 'linear | proto', 'linear')
+      .option('--save-head <file>', 'also save the trained head (JSON)')
+      .option('--background-label <n>', 'value in the strokes file that means background', '255')
+      .action(async (o: { image: string; labels: string; out: string; backbone: string; model?: string; head: string; saveHead?: string; backgroundLabel: string }) => {
+        const bgl = Number(o.backgroundLabel);
+        if (!Number.isInteger(bgl) || bgl < 1 || bgl > 255) throw new MedSegError('INVALID_ARGUMENT', '--background-label must be a whole number from 1 to 255.');
+        const kind = parseHeadKind(o.head);
+        const bb = await makeBackbone(parseBackbone(o.backbone), o.model);
+        const image = await openVolume(o.image);
+        const scribbles = await labelsOnImage(o.labels, image);
+        if (bgl !== BACKGROUND_ID) {
+          for (let i = 0; i < scribbles.length; i++) {
+            if (scribbles[i] === bgl) scribbles[i] = BACKGROUND_ID;
+            else if (scribbles[i] === BACKGROUND_ID) throw new MedSegError('INVALID_ARGUMENT', `The strokes use 255 while background is ${bgl}; class ids must be 1–254.`, { path: o.labels });
+          }
+        }
+        const t0 = performance.now();
+        const features = await extractWithProgress(bb, image, ctx);
+        const featureMs = performance.now() - t0;
+        const t1 = performance.now();
+        const head = trainHead(kind, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings } });
+        const trainMs = performance.now() - t1;
+        const r = await segment({ volume: image, features, scribbles, head });
+        await writeSegmentation(image, r.labels, o.out);
+        if (o.saveHead) await saveHead(head, o.saveHead);
+        await bb.dispose?.();
+        ctx.json({
+          written: o.out, head: o.saveHead ?? null, backbone: bb.id, provider: bb.provider, headKind: kind, classes: head.classes,
+          labeledVoxels: Object.fromEntries(head.classes.map((c, i) => [String(c), head.counts[i]])), voxels: classVoxelCounts(r.labels),
+          featureMs: Math.round(featureMs), trainMs: Math.round(trainMs), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
+        });
+      });
+  },
+};

@@ -11,8 +11,9 @@ import { readHeadBytes } from './bytes';
 import { niftiLoader } from './nifti';
 import { nrrdLoader } from './nrrd';
 import { mghLoader } from './mgh';
+import { dicomLoader } from './dicom';
 
-export const LOADERS: Loader[] = [niftiLoader, nrrdLoader, mghLoader];
+export const LOADERS: Loader[] = [niftiLoader, nrrdLoader, mghLoader, dicomLoader];
 
 /** Enough raw bytes for a DICOM preamble + meta and for a gzip prefix that expands past a NIfTI-2 header. */
 const SNIFF_BYTES = 4096;

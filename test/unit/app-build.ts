@@ -2,9 +2,8 @@
  * Builds one electron-vite target (main entry or preload) into a temporary folder with the project's own
  * electron.vite.config.ts, so shell tests check the real bundles without touching out/ or building the renderer.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { resolveConfig } from 'electron-vite';
 import { build, type InlineConfig } from 'vite';
 
@@ -12,7 +11,10 @@ export async function buildTarget(target: 'main' | 'preload'): Promise<string> {
   const { config } = await resolveConfig({}, 'build', 'production');
   const vite = config?.[target] as InlineConfig | undefined;
   if (!vite?.build) throw new Error(`electron.vite.config.ts has no ${target} build`);
-  const outDir = mkdtempSync(join(tmpdir(), `medseg-${target}-`));
+  // Inside the project so the bundle's external imports (zod, dcmjs…) resolve from node_modules.
+  const cache = resolve('node_modules', '.cache', 'medseg-shell-tests');
+  mkdirSync(cache, { recursive: true });
+  const outDir = mkdtempSync(join(cache, `${target}-`));
   vite.build.outDir = outDir;
   vite.build.emptyOutDir = true;
   vite.logLevel = 'warn';

@@ -2,9 +2,10 @@
  * The built preload (CommonJS, as Electron loads it) run in a vm with a stub require('electron'): it must expose
  * exactly the contract's methods from the tables, nothing raw, and hand listeners the payload only.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import vm from 'node:vm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP_TABLE, SERVICE_TABLE, windowApiKeys } from '../../src-shared';
 import { buildTarget } from './app-build';
 
@@ -62,9 +63,14 @@ function loadPreload(reply: Harness['reply']): Harness {
   return h;
 }
 
+let built = '';
 beforeAll(async () => {
-  code = readFileSync(await buildTarget('preload'), 'utf8');
+  built = await buildTarget('preload');
+  code = readFileSync(built, 'utf8');
 }, 120_000);
+afterAll(() => {
+  if (built) rmSync(dirname(built), { recursive: true, force: true });
+});
 
 describe('built preload', () => {
   it('requires nothing but electron and exposes window.api', () => {

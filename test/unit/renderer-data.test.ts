@@ -57,6 +57,18 @@ describe('scribble layer with undo/redo as voxel diffs', () => {
     s.paint(Uint32Array.from([7]), 1, new Set());
     expect(s.canRedo).toBe(false);
   });
+  it('merges the segments of one stroke into one undo step', () => {
+    const s = new ScribbleLayer(10);
+    s.paint(Uint32Array.from([0]), 2, new Set());
+    s.paint(Uint32Array.from([1, 2]), 1, new Set());
+    s.paint(Uint32Array.from([2, 3]), 1, new Set(), true);
+    expect(s.undoDepth).toBe(2);
+    const last = s.lastEdit();
+    expect(last && Array.from(last.indices)).toEqual([1, 2, 3]);
+    const u = s.undo();
+    expect(u && Array.from(u.values)).toEqual([0, 0, 0]);
+    expect(Array.from(s.data.slice(0, 4))).toEqual([2, 0, 0, 0]);
+  });
   it('refuses to paint with a locked class and reports no change', () => {
     const s = new ScribbleLayer(4);
     expect(s.paint(Uint32Array.from([0, 1]), 3, new Set([3]))).toBeNull();
@@ -187,5 +199,22 @@ describe('3D downsampling', () => {
     expect(d.dims).toEqual([2, 2, 1]);
     expect(d.spacing).toEqual([2, 2, 4]);
     expect(Array.from(d.data)).toEqual([0, 2, 8, 10]);
+  });
+});
+
+import { SHORTCUTS, shortcutFor } from '../../src-renderer/lib/state/shortcuts';
+
+describe('keyboard shortcuts', () => {
+  const ev = (key: string, o: Partial<{ ctrlKey: boolean; shiftKey: boolean }> = {}) => ({ key, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...o });
+  it('maps undo/redo with and without Shift, and plain keys to tools', () => {
+    expect(shortcutFor(ev('z', { ctrlKey: true }))).toBe('undo');
+    expect(shortcutFor(ev('Z', { ctrlKey: true, shiftKey: true }))).toBe('redo');
+    expect(shortcutFor(ev('y', { ctrlKey: true }))).toBe('redo');
+    expect(shortcutFor(ev('b'))).toBe('brush');
+    expect(shortcutFor(ev('b', { ctrlKey: true }))).toBeNull();
+  });
+  it('every shortcut in the help sheet is reachable', () => {
+    const ids = new Set(SHORTCUTS.map((s) => s.id));
+    expect(ids.size).toBe(SHORTCUTS.length);
   });
 });

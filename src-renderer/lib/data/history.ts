@@ -36,7 +36,7 @@ export class ScribbleLayer {
    * Set `value` (a class id, BACKGROUND_ID, or UNLABELED to erase) at the given voxels, skipping voxels that
    * hold a locked class or already hold the value. Returns the diff to send, or null when nothing changed.
    */
-  paint(indices: Uint32Array, value: number, locked: ReadonlySet<number>): LabelDiff | null {
+  paint(indices: Uint32Array, value: number, locked: ReadonlySet<number>, merge = false): LabelDiff | null {
     if (locked.has(value) && value !== UNLABELED) return null;
     const changed: number[] = [];
     for (let n = 0; n < indices.length; n++) {
@@ -52,10 +52,30 @@ export class ScribbleLayer {
       before[n] = this.data[idx[n]];
       this.data[idx[n]] = value;
     }
-    this.undoStack.push({ indices: idx, before, after });
-    if (this.undoStack.length > this.maxUndo) this.undoStack.shift();
+    const last = this.undoStack[this.undoStack.length - 1];
+    if (merge && last && last.after.every((v) => v === value)) {
+      // One mouse stroke = one undo step: extend the stroke's edit (its voxels now hold `value`, so no overlap).
+      this.undoStack[this.undoStack.length - 1] = {
+        indices: concatU32(last.indices, idx),
+        before: concatU8(last.before, before),
+        after: new Uint8Array(last.after.length + after.length).fill(value),
+      };
+    } else {
+      this.undoStack.push({ indices: idx, before, after });
+      if (this.undoStack.length > this.maxUndo) this.undoStack.shift();
+    }
     this.redoStack = [];
     return { indices: idx, values: after };
+  }
+
+  /** The last edit as a diff to send (e.g. a whole stroke once the mouse is released). */
+  lastEdit(): LabelDiff | null {
+    const e = this.undoStack[this.undoStack.length - 1];
+    return e ? { indices: e.indices, values: e.after.slice() } : null;
+  }
+
+  get redoDepth(): number {
+    return this.redoStack.length;
   }
 
   undo(): LabelDiff | null {
@@ -84,4 +104,17 @@ export class ScribbleLayer {
   private write(indices: Uint32Array, values: Uint8Array): void {
     for (let n = 0; n < indices.length; n++) this.data[indices[n]] = values[n];
   }
+}
+
+function concatU32(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const o = new Uint32Array(a.length + b.length);
+  o.set(a);
+  o.set(b, a.length);
+  return o;
+}
+function concatU8(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const o = new Uint8Array(a.length + b.length);
+  o.set(a);
+  o.set(b, a.length);
+  return o;
 }

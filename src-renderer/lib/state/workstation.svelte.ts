@@ -1,0 +1,450 @@
+/**
+ * The UI's state and its actions, as one runes-based store. Large buffers (voxels, scribble map, prediction)
+ * are kept out of reactivity; views are told what changed through listeners so that a streamed prediction
+ * slice redraws one overlay, not the component tree.
+ *
+ * Test hooks: the store is exposed as `window.__medseg` (read-only use by Playwright) so e2e tests wait for
+ * states (a version number, a phase) instead of sleeping.
+ */
+import {
+  BACKGROUND_ID, DEFAULT_COLORS, UNLABELED, indexToWorld, toMedSegError,
+  type ClassSpec, type LabelDiff, type MedSegErrorInfo, type RecentItem, type SeriesSummary, type SystemStatus,
+  type Vec3, type VolumeHeader, type VoxelArray, type WindowLevel, type OpenedVolume,
+} from '../../../src-shared';
+import { connect, type Connection } from '../api';
+import { ScribbleLayer } from '../data/history';
+import { rasterizeStroke, type BrushShape } from '../data/brush';
+import { classVolumes, type ClassVolume } from '../data/volumes';
+import { autoWindow, presetsFor } from '../data/windowing';
+import type { ViewKind, Axis } from '../data/viewgeom';
+import type { OverlayStyle } from '../data/overlay';
+
+export type Tool = 'navigate' | 'wl' | 'brush' | 'eraser';
+export type Layout = '1x1' | '2x2' | '1+3';
+export type ViewId = ViewKind | '3d';
+export type Phase = 'connecting' | 'idle' | 'scanning' | 'opening' | 'ready';
+
+/** What changed in the label layers: 'all', or the axial slices (k) that changed. */
+export type OverlayChange = { kind: 'all' } | { kind: 'slices'; ks: number[] };
+
+const UPLOAD_BATCH_BYTES = 32 * 1024 * 1024;
+
+export class Workstation {
+  conn: Connection | null = null;
+  phase = $state<Phase>('connecting');
+  mode = $state<'web' | 'electron' | ''>('');
+  /** The visible error banner (code + message). */
+  error = $state<MedSegErrorInfo | null>(null);
+  series = $state<SeriesSummary[]>([]);
+  scanErrors = $state<MedSegErrorInfo[]>([]);
+  recent = $state<RecentItem[]>([]);
+  header = $state.raw<VolumeHeader | null>(null);
+  voxels: VoxelArray | null = null;
+  openProgress = $state(0);
+
+  classes = $state<ClassSpec[]>([]);
+  /** Class id being painted, or BACKGROUND_ID. */
+  active = $state(1);
+  backgroundColor: [number, number, number] = [120, 200, 255];
+  tool = $state<Tool>('brush');
+  brushMm = $state(4);
+  brushShape = $state<BrushShape>('2d');
+  overlayStyle = $state<OverlayStyle>('fill');
+  opacity = $state(0.4);
+  showPrediction = $state(true);
+  showScribbles = $state(true);
+  showUncertainty = $state(false);
+
+  cursor = $state<Vec3>([0, 0, 0]);
+  window = $state<WindowLevel>({ center: 40, width: 400 });
+  layout = $state<Layout>('1+3');
+  focused = $state<ViewId>('axial');
+  help = $state(false);
+
+  system = $state<SystemStatus | null>(null);
+  features = $state({ done: 0, total: 0, provider: '' });
+  lastUpdateMs = $state<number | null>(null);
+  /** Version returned by the last applyLabelDiff; the prediction is current when predictedVersion ≥ it. */
+  sentVersion = $state(0);
+  predictedVersion = $state(0);
+  /** Version of the slices last drawn (may be partial). */
+  streamingVersion = 0;
+  volumes = $state<ClassVolume[]>([]);
+  hover = $state<{ ijk: Vec3; world: Vec3; value: number } | null>(null);
+  suggestion = $state<{ k: number; uncertainty: number } | null>(null);
+  undoDepth = $state(0);
+  redoDepth = $state(0);
+
+  scribble: ScribbleLayer | null = null;
+  prediction: Uint8Array | null = null;
+  uncertainty: Uint8Array | null = null;
+  private overlayListeners = new Set<(c: OverlayChange) => void>();
+  private labelsListeners = new Set<() => void>();
+  private visibleTimer: ReturnType<typeof setTimeout> | null = null;
+  private unsubs: (() => void)[] = [];
+
+  async start(): Promise<void> {
+    try {
+      this.conn = await connect();
+      this.mode = this.conn.mode;
+      this.phase = 'idle';
+      this.subscribe();
+      void this.refreshRecent();
+      this.conn.api.system.status().then((s) => (this.system = s), () => undefined);
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  private subscribe(): void {
+    const api = this.conn!.api;
+    this.unsubs.push(
+      api.study.on('openProgress', (p) => (this.openProgress = p.fraction)),
+      api.segmentation.on('featureProgress', (p) => {
+        if (p.volumeId !== this.header?.volumeId) return;
+        this.features = { done: p.done, total: p.total, provider: p.provider };
+      }),
+      api.segmentation.on('prediction', (p) => this.onPredictionSlice(p)),
+      api.segmentation.on('predictionDone', (p) => {
+        if (p.volumeId !== this.header?.volumeId) return;
+        if (p.version >= this.predictedVersion) {
+          this.predictedVersion = p.version;
+          this.lastUpdateMs = p.ms;
+          this.updateVolumes();
+          for (const l of this.labelsListeners) l();
+        }
+      }),
+      api.segmentation.on('error', (e) => this.showError(e)),
+      api.system.on('status', (s) => (this.system = s)),
+    );
+  }
+
+  private onPredictionSlice(p: { volumeId: string; version: number; k: number; labels: Uint8Array; uncertainty: Uint8Array }): void {
+    const h = this.header;
+    if (!h || p.volumeId !== h.volumeId || !this.prediction || !this.uncertainty) return;
+    if (p.version < this.streamingVersion) return; // an outdated update still streaming
+    this.streamingVersion = p.version;
+    const n = h.dims[0] * h.dims[1];
+    if (p.k < 0 || p.k >= h.dims[2] || p.labels.length !== n) return;
+    this.prediction.set(p.labels, p.k * n);
+    if (p.uncertainty.length === n) this.uncertainty.set(p.uncertainty, p.k * n);
+    this.emitOverlay({ kind: 'slices', ks: [p.k] });
+  }
+
+  // ───────────── opening ─────────────
+
+  showError(e: unknown): void {
+    const err = toMedSegError(e);
+    this.error = { code: err.code, message: err.message, detail: err.detail, path: err.path };
+  }
+
+  async refreshRecent(): Promise<void> {
+    try {
+      this.recent = await this.conn!.api.study.recent();
+    } catch {
+      this.recent = []; // the recent list is a convenience; a failure to read it must not block opening
+    }
+  }
+
+  async scan(paths: string[]): Promise<void> {
+    if (!this.conn || paths.length === 0) return;
+    this.error = null;
+    this.phase = 'scanning';
+    try {
+      const r = await this.conn.api.study.scan(paths);
+      this.acceptScan(r.series, r.errors);
+    } catch (e) {
+      this.showError(e);
+    } finally {
+      this.phase = this.header ? 'ready' : 'idle';
+    }
+  }
+
+  private acceptScan(series: SeriesSummary[], errors: MedSegErrorInfo[]): void {
+    this.series = series;
+    this.scanErrors = errors;
+    if (series.length === 0 && errors.length > 0) this.error = errors[0];
+    else if (series.length === 0) this.error = { code: 'NO_IMAGES', message: 'No images were found there.' };
+  }
+
+  /** Web mode drag-and-drop: upload the dropped files in batches, then scan the upload. */
+  async uploadAndScan(files: { name: string; file: Blob }[]): Promise<void> {
+    if (!this.conn || files.length === 0) return;
+    this.error = null;
+    this.phase = 'scanning';
+    try {
+      let uploadId: string | undefined;
+      let batch: { name: string; bytes: Uint8Array }[] = [];
+      let bytes = 0;
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        const r = await this.conn!.api.study.upload(batch, uploadId);
+        uploadId = r.uploadId;
+        batch = [];
+        bytes = 0;
+      };
+      for (const f of files) {
+        const b = new Uint8Array(await f.file.arrayBuffer());
+        batch.push({ name: f.name, bytes: b });
+        bytes += b.byteLength;
+        if (bytes > UPLOAD_BATCH_BYTES) await flush();
+      }
+      await flush();
+      if (uploadId) {
+        const r = await this.conn.api.study.scanUpload(uploadId);
+        this.acceptScan(r.series, r.errors);
+      }
+    } catch (e) {
+      this.showError(e);
+    } finally {
+      this.phase = this.header ? 'ready' : 'idle';
+    }
+  }
+
+  async openSeries(id: string): Promise<void> {
+    await this.openWith(() => this.conn!.api.study.open(id));
+  }
+
+  async openPath(path: string): Promise<void> {
+    await this.openWith(() => this.conn!.api.study.openPath(path));
+  }
+
+  private async openWith(fn: () => Promise<OpenedVolume>): Promise<void> {
+    if (!this.conn) return;
+    this.error = null;
+    this.phase = 'opening';
+    this.openProgress = 0;
+    try {
+      const v = await fn();
+      if (this.header) void this.conn.api.study.close(this.header.volumeId).catch(() => undefined);
+      await this.adopt(v);
+      void this.refreshRecent();
+    } catch (e) {
+      this.showError(e);
+      this.phase = this.header ? 'ready' : 'idle';
+    }
+  }
+
+  private async adopt(v: OpenedVolume): Promise<void> {
+    const h = v.header;
+    const n = h.dims[0] * h.dims[1] * h.dims[2];
+    this.voxels = v.voxels;
+    this.scribble = new ScribbleLayer(n);
+    this.prediction = new Uint8Array(n);
+    this.uncertainty = new Uint8Array(n);
+    this.streamingVersion = 0;
+    this.predictedVersion = 0;
+    this.sentVersion = 0;
+    this.lastUpdateMs = null;
+    this.volumes = [];
+    this.suggestion = null;
+    this.features = { done: 0, total: 0, provider: '' };
+    this.window = h.modality === 'CT' ? { ...presetsFor('CT')[0] } : autoWindow(h.modality, v.voxels);
+    this.window = { center: this.window.center, width: this.window.width };
+    this.cursor = [Math.floor(h.dims[0] / 2), Math.floor(h.dims[1] / 2), Math.floor(h.dims[2] / 2)];
+    const api = this.conn!.api.segmentation;
+    let classes = await api.getClasses(h.volumeId).catch(() => [] as ClassSpec[]);
+    if (classes.length === 0) {
+      classes = [{ id: 1, name: 'Structure 1', color: DEFAULT_COLORS[0] }];
+      await api.setClasses(h.volumeId, classes);
+    }
+    this.classes = classes;
+    this.active = classes[0].id;
+    const labels = await api.getLabels(h.volumeId).catch(() => null);
+    if (labels && labels.data.length === n) this.scribble.replace(labels.data);
+    const pred = await api.getPrediction(h.volumeId).catch(() => null);
+    if (pred && pred.data.length === n) {
+      this.prediction.set(pred.data);
+      this.predictedVersion = pred.version;
+    }
+    this.header = h;
+    this.phase = 'ready';
+    this.syncHistory();
+    this.updateVolumes();
+    this.emitOverlay({ kind: 'all' });
+    this.visibleSliceChanged();
+  }
+
+  // ───────────── classes ─────────────
+
+  private async pushClasses(): Promise<void> {
+    if (!this.header || !this.conn) return;
+    try {
+      await this.conn.api.segmentation.setClasses(this.header.volumeId, $state.snapshot(this.classes) as ClassSpec[]);
+    } catch (e) {
+      this.showError(e);
+    }
+    this.emitOverlay({ kind: 'all' });
+    this.updateVolumes();
+  }
+
+  addClass(name?: string): number {
+    const used = new Set(this.classes.map((c) => c.id));
+    let id = 1;
+    while (used.has(id) && id < 254) id++;
+    this.classes.push({ id, name: name?.trim() || `Structure ${id}`, color: DEFAULT_COLORS[(id - 1) % DEFAULT_COLORS.length] });
+    this.active = id;
+    void this.pushClasses();
+    return id;
+  }
+
+  updateClass(id: number, patch: Partial<Omit<ClassSpec, 'id'>>): void {
+    const c = this.classes.find((x) => x.id === id);
+    if (!c) return;
+    Object.assign(c, patch);
+    void this.pushClasses();
+  }
+
+  removeClass(id: number): void {
+    this.classes = this.classes.filter((c) => c.id !== id);
+    if (this.active === id) this.active = this.classes[0]?.id ?? BACKGROUND_ID;
+    void this.pushClasses();
+  }
+
+  lockedIds(): Set<number> {
+    return new Set(this.classes.filter((c) => c.locked).map((c) => c.id));
+  }
+
+  // ───────────── painting ─────────────
+
+  /**
+   * Paint a stroke segment (continuous voxel positions) with the current tool. `continueStroke` merges it into
+   * the previous undo step so that one mouse stroke is one undo.
+   */
+  paintStroke(points: Vec3[], sliceAxis: Axis, continueStroke: boolean): Uint32Array | null {
+    const h = this.header;
+    if (!h || !this.scribble) return null;
+    const value = this.tool === 'eraser' ? UNLABELED : this.active;
+    const idx = rasterizeStroke(h.dims, h.spacing, points, { radiusMm: this.brushMm, shape: this.brushShape, sliceAxis });
+    const changed = this.scribble.paint(idx, value, this.lockedIds(), continueStroke);
+    if (!changed) return null;
+    this.emitOverlay({ kind: 'all' });
+    return changed.indices;
+  }
+
+  /** Send the finished stroke (the last undo step) to the engine. */
+  async commitStroke(): Promise<void> {
+    const diff = this.scribble?.lastEdit();
+    this.syncHistory();
+    if (diff) await this.send(diff);
+  }
+
+  async undo(): Promise<void> {
+    const d = this.scribble?.undo();
+    this.syncHistory();
+    if (!d) return;
+    this.emitOverlay({ kind: 'all' });
+    await this.send(d);
+  }
+
+  async redo(): Promise<void> {
+    const d = this.scribble?.redo();
+    this.syncHistory();
+    if (!d) return;
+    this.emitOverlay({ kind: 'all' });
+    await this.send(d);
+  }
+
+  private syncHistory(): void {
+    this.undoDepth = this.scribble?.undoDepth ?? 0;
+    this.redoDepth = this.scribble?.redoDepth ?? 0;
+  }
+
+  private async send(diff: LabelDiff): Promise<void> {
+    if (!this.header || !this.conn) return;
+    try {
+      const r = await this.conn.api.segmentation.applyLabelDiff(this.header.volumeId, diff);
+      this.sentVersion = Math.max(this.sentVersion, r.version);
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  async predictNow(): Promise<void> {
+    if (!this.header || !this.conn) return;
+    try {
+      const r = await this.conn.api.segmentation.predictNow(this.header.volumeId);
+      this.sentVersion = Math.max(this.sentVersion, r.version);
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  async labelHereNext(): Promise<void> {
+    if (!this.header || !this.conn) return;
+    try {
+      const s = await this.conn.api.segmentation.suggestNextSlice(this.header.volumeId);
+      this.suggestion = s;
+      if (s) this.setCursor([this.cursor[0], this.cursor[1], s.k]);
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  // ───────────── navigation ─────────────
+
+  setCursor(ijk: Vec3): void {
+    const h = this.header;
+    if (!h) return;
+    const c: Vec3 = [0, 0, 0];
+    for (let a = 0; a < 3; a++) c[a] = Math.max(0, Math.min(h.dims[a] - 1, Math.round(ijk[a])));
+    const kChanged = c[2] !== this.cursor[2];
+    this.cursor = c;
+    if (kChanged) this.visibleSliceChanged();
+  }
+
+  scrollSlice(axis: Axis, delta: number): void {
+    const c: Vec3 = [...this.cursor];
+    c[axis] += delta;
+    this.setCursor(c);
+  }
+
+  setHover(ijk: Vec3 | null): void {
+    const h = this.header;
+    if (!h || !ijk || !this.voxels) {
+      this.hover = null;
+      return;
+    }
+    const r: Vec3 = [Math.round(ijk[0]), Math.round(ijk[1]), Math.round(ijk[2])];
+    if (r.some((v, a) => v < 0 || v >= h.dims[a])) {
+      this.hover = null;
+      return;
+    }
+    const value = this.voxels[r[0] + r[1] * h.dims[0] + r[2] * h.dims[0] * h.dims[1]];
+    this.hover = { ijk: r, world: indexToWorld(h, r), value };
+  }
+
+  /** Tell the engine which axial slice is on screen (predicted first), debounced while scrolling. */
+  private visibleSliceChanged(): void {
+    if (this.visibleTimer) clearTimeout(this.visibleTimer);
+    this.visibleTimer = setTimeout(() => {
+      const h = this.header;
+      if (h && this.conn) void this.conn.api.segmentation.setVisibleSlice(h.volumeId, this.cursor[2]).catch(() => undefined);
+    }, 120);
+  }
+
+  // ───────────── overlays ─────────────
+
+  onOverlay(fn: (c: OverlayChange) => void): () => void {
+    this.overlayListeners.add(fn);
+    return () => this.overlayListeners.delete(fn);
+  }
+  /** Called when a complete prediction arrived (3D surfaces, tables). */
+  onPredictionComplete(fn: () => void): () => void {
+    this.labelsListeners.add(fn);
+    return () => this.labelsListeners.delete(fn);
+  }
+  emitOverlay(c: OverlayChange): void {
+    for (const l of this.overlayListeners) l(c);
+  }
+
+  updateVolumes(): void {
+    const h = this.header;
+    if (!h || !this.prediction) return;
+    this.volumes = classVolumes(this.prediction, h.spacing, this.classes.map((c) => c.id));
+  }
+
+  dispose(): void {
+    for (const u of this.unsubs) u();
+  }
+}

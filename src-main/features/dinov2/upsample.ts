@@ -40,18 +40,17 @@ export function accumulateLine(
   ut: LineTaps, vt: LineTaps, vIndex: number,
   outStart: number, outStep: number, out: Float32Array, outStride: number, chanOffset: number, weight: number,
 ): void {
-  const r0 = vt.i0[vIndex] * gw, r1 = vt.i1[vIndex] * gw, wv = vt.w[vIndex];
-  const n = ut.i0.length;
+  // Separable: blend the two grid rows once (gw × dim), then two taps per voxel along u.
+  const lut = HALF_TO_FLOAT; // a local: module bindings can be slow property reads in some loaders
+  const r0 = vt.i0[vIndex] * gw * dim, r1 = vt.i1[vIndex] * gw * dim, wv = vt.w[vIndex];
+  const row = new Float32Array(gw * dim);
+  for (let q = 0; q < row.length; q++) row[q] = (1 - wv) * lut[grid[r0 + q]] + wv * lut[grid[r1 + q]];
+  const { i0, i1, w } = ut;
+  const n = i0.length;
   for (let x = 0; x < n; x++) {
-    const wu = ut.w[x];
-    const w00 = (1 - wu) * (1 - wv) * weight, w01 = wu * (1 - wv) * weight;
-    const w10 = (1 - wu) * wv * weight, w11 = wu * wv * weight;
-    const a = (r0 + ut.i0[x]) * dim, b = (r0 + ut.i1[x]) * dim;
-    const c = (r1 + ut.i0[x]) * dim, d = (r1 + ut.i1[x]) * dim;
+    const wb = w[x] * weight, wa = weight - wb;
+    const a = i0[x] * dim, b = i1[x] * dim;
     const o = (outStart + x * outStep) * outStride + chanOffset;
-    for (let k = 0; k < dim; k++) {
-      out[o + k] += w00 * HALF_TO_FLOAT[grid[a + k]] + w01 * HALF_TO_FLOAT[grid[b + k]]
-        + w10 * HALF_TO_FLOAT[grid[c + k]] + w11 * HALF_TO_FLOAT[grid[d + k]];
-    }
+    for (let k = 0; k < dim; k++) out[o + k] += wa * row[a + k] + wb * row[b + k];
   }
 }

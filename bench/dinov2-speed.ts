@@ -1,0 +1,86 @@
+/**
+ * DINOv2 speed benchmark (CPU unless a provider is given): slices/s at 448² for batch 1 and 4, model load time,
+ * time-to-first-visible-slice on a 512×512×300 CT-like volume, and feature cache size.
+ * The model is a ViT-S/14-shaped export with RANDOM weights (scripts/export_tiny_dinov2.py --full): timings are
+ * real, features are meaningless. Run:
+ *   /usr/bin/python3 scripts/export_tiny_dinov2.py --full --out /tmp/medseg-bench/dinov2-vits14-random.onnx
+ *   npx jiti bench/dinov2-speed.ts [/tmp/medseg-bench/dinov2-vits14-random.onnx]
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Volume } from '../src-shared';
+import { OnnxModel, createDinov2Backbone } from '../src-main/features/dinov2';
+
+const modelPath = process.argv[2] ?? '/tmp/medseg-bench/dinov2-vits14-random.onnx';
+const provider = (process.env.MEDSEG_PROVIDER ?? 'cpu') as 'cpu';
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const now = () => performance.now();
+
+function volume(nx: number, ny: number, nz: number): Volume {
+  const data = new Int16Array(nx * ny * nz);
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+    const ex = (i - nx / 2) / (nx * 0.42), ey = (j - ny / 2) / (ny * 0.35);
+    data[i + j * nx + k * nx * ny] = ex * ex + ey * ey < 1 ? 40 + ((i * 7 + j * 13 + k) % 50) : -1000;
+  }
+  return { dims: [nx, ny, nz], spacing: [0.7, 0.7, 1.5], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, voxelType: 'int16', modality: 'CT', meta: {}, window: { center: 40, width: 400 }, warnings: [] };
+}
+
+async function main(): Promise<void> {
+  const out: Record<string, unknown> = { model: modelPath, provider };
+  // 1. Raw throughput of the model at 448².
+  let t = now();
+  const model = await OnnxModel.open(modelPath, provider);
+  out.sessionLoadMs = Math.round(now() - t);
+  out.providerRunning = model.provider;
+  for (const b of [1, 4]) {
+    const input = new Float32Array(b * 3 * 448 * 448).map((_, i) => Math.sin(i));
+    await model.run('pixel_values', input, [b, 3, 448, 448], 'last_hidden_state'); // warm-up
+    const times: number[] = [];
+    for (let r = 0; r < (b === 1 ? 5 : 3); r++) {
+      t = now();
+      await model.run('pixel_values', input, [b, 3, 448, 448], 'last_hidden_state');
+      times.push(now() - t);
+    }
+    out[`batch${b}MedianMs`] = Math.round(median(times));
+    out[`batch${b}SlicesPerSec`] = +(b / (median(times) / 1000)).toFixed(2);
+  }
+  await model.dispose();
+
+  // 2. Time to first visible slice on a 512×512×300 volume, cold disk cache.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'medseg-bench-cache-'));
+  const vol = volume(512, 512, 300);
+  t = now();
+  const bb = await createDinov2Backbone({ modelPath, provider, cacheDir });
+  out.backboneCreateMs = Math.round(now() - t); // session + probe + model sha256
+  t = now();
+  const fv = await bb.extract(vol, { slices: [150] });
+  const tExtract = now() - t;
+  const s = fv.slices[150]!;
+  out.firstVisibleSliceMs = Math.round(now() - t);
+  out.firstVisibleExtractMs = Math.round(tExtract);
+  out.firstSliceValues = s.length;
+  // Upsampling alone (features already cached), on another slice's view.
+  t = now();
+  const fv2 = await bb.extract(vol, { slices: [150] });
+  void fv2.slices[150];
+  out.reopenCachedSliceMs = Math.round(now() - t);
+  // A few more slices in a batch of 4 to measure the per-slice steady state through the whole pipeline.
+  t = now();
+  await bb.extract(vol, { slices: [10, 11, 12, 13] });
+  out.pipeline4SlicesMs = Math.round(now() - t);
+  const files = readdirSync(join(cacheDir, readdirSync(cacheDir)[0]));
+  const sliceFile = files.find((f) => f.endsWith('.f16'))!;
+  const perSlice = statSync(join(cacheDir, readdirSync(cacheDir)[0], sliceFile)).size;
+  out.cacheBytesPerSlice = perSlice;
+  out.cacheBytes512x512x300 = perSlice * 300;
+  out.cacheBytesNoPca = 32 * 32 * 384 * 2 * 300;
+  out.cacheBytesThreeAxes = perSlice * (300 + 512 + 512);
+  out.voxelResSliceBytes = 512 * 512 * bb.dim * 4;
+  out.rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
+  await bb.dispose();
+  rmSync(cacheDir, { recursive: true, force: true });
+  console.log(JSON.stringify(out, null, 1));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -21,7 +21,9 @@ interface HeadBase {
   /** Prediction class ids, index = row of the weights; 0 (background) included when it was labeled. */
   classes: number[];
   backbone: BackboneRef;
-  /** Per-channel mean and standard deviation of the training features. */
+  /** Position channels appended after the backbone's (0 or POSITION_CHANNELS); weights cover dim + these. */
+  positionChannels: number;
+  /** Per-channel mean and standard deviation of the training features (backbone channels, then position). */
   mean: Float32Array;
   std: Float32Array;
   /** Number of labeled voxels per class used for training (report only). */

@@ -48,10 +48,30 @@ function lcg(seed: number): () => number {
   };
 }
 
-export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, maxPerClass = 5000): SampleSet {
+/** Position channels appended after the backbone's: x, y, z and their squares, in units of 100 mm from the centre. */
+export const POSITION_CHANNELS = 6;
+
+/**
+ * Where a voxel is, as head features: lets a linear head learn a smooth spatial prior per class (left vs right
+ * kidney look the same; only their place differs). Quadratic terms allow a bump around each class.
+ */
+export function positionFeatures(idx: number, dims: Vec3, spacing: Vec3, out: Float32Array, o: number): void {
+  const plane = dims[0] * dims[1];
+  const k = Math.floor(idx / plane);
+  const r = idx - k * plane;
+  const j = Math.floor(r / dims[0]);
+  const i = r - j * dims[0];
+  const x = ((i - (dims[0] - 1) / 2) * spacing[0]) / 100;
+  const y = ((j - (dims[1] - 1) / 2) * spacing[1]) / 100;
+  const z = ((k - (dims[2] - 1) / 2) * spacing[2]) / 100;
+  out[o] = x; out[o + 1] = y; out[o + 2] = z; out[o + 3] = x * x; out[o + 4] = y * y; out[o + 5] = z * z;
+}
+
+export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, maxPerClass = 5000, spacing?: Vec3): SampleSet {
   const classes = labeledClasses(scribbles, dims);
   const plane = dims[0] * dims[1];
-  const dim = features.dim;
+  const fdim = features.dim;
+  const dim = fdim + (spacing ? POSITION_CHANNELS : 0);
   const cidx = new Int16Array(256).fill(-1);
   classes.forEach((c, i) => (cidx[c === 0 ? BACKGROUND_ID : c] = i));
   const byClass: number[][] = classes.map(() => []);
@@ -79,7 +99,8 @@ export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, di
       const k = Math.floor(idx / plane);
       const sl = features.slices[k];
       if (!sl) throw new MedSegError('INVALID_ARGUMENT', `Features for slice ${k} are not computed yet.`);
-      x.set(sl.subarray((idx - k * plane) * dim, (idx - k * plane + 1) * dim), r * dim);
+      x.set(sl.subarray((idx - k * plane) * fdim, (idx - k * plane + 1) * fdim), r * dim);
+      if (spacing) positionFeatures(idx, dims, spacing, x, r * dim + fdim);
       y[r++] = ci;
     }
   });

@@ -125,7 +125,7 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   }
 
   const probs = new Float32Array(n * C);
-  predictProbabilities(head, features, dims, probs, undefined, signal);
+  predictProbabilities(head, features, dims, probs, undefined, signal, volume.spacing as Vec3);
   for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let v = 0; v < n; v++) probs[v * C + c] = 0;
   const t1 = performance.now();
   await Promise.resolve(); // a chance for an abort to land between the steps

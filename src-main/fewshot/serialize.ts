@@ -29,6 +29,7 @@ const base = z.object({
   classes: z.array(z.number().int().min(0).max(254)).min(2),
   counts: z.array(z.number().int().min(0)),
   backbone: z.object({ id: z.string(), dim: z.number().int().positive(), names: z.array(z.string()), settings: z.record(z.string(), settingValue).optional() }),
+  positionChannels: z.number().int().min(0).max(64).default(0),
   mean: z.string(),
   std: z.string(),
 });
@@ -38,7 +39,7 @@ const schema = z.discriminatedUnion('kind', [
 ]);
 
 export function headToJson(h: TrainedHead): string {
-  const common = { format: FORMAT, version: VERSION, kind: h.kind, classes: h.classes, counts: h.counts, backbone: h.backbone, mean: b64(h.mean), std: b64(h.std) };
+  const common = { format: FORMAT, version: VERSION, kind: h.kind, classes: h.classes, counts: h.counts, backbone: h.backbone, positionChannels: h.positionChannels, mean: b64(h.mean), std: b64(h.std) };
   if (h.kind === 'linear') return JSON.stringify({ ...common, weights: b64(h.weights), bias: b64(h.bias), lambda: h.lambda });
   return JSON.stringify({ ...common, prototypes: b64(h.prototypes), protoClass: b64(h.protoClass), temperature: h.temperature });
 }
@@ -53,10 +54,10 @@ export function headFromJson(text: string, path?: string): TrainedHead {
   const r = schema.safeParse(raw);
   if (!r.success) throw new MedSegError('HEAD_INVALID', 'This file is not a trained segmentation model of this program, or it is damaged.', { path, detail: r.error.message.slice(0, 500) });
   const h = r.data;
-  const D = h.backbone.dim, C = h.classes.length;
-  if (h.backbone.names.length !== D) throw new MedSegError('HEAD_INVALID', 'The trained model file is damaged.', { path, detail: 'names length ≠ dim' });
+  const D = h.backbone.dim + h.positionChannels, C = h.classes.length;
+  if (h.backbone.names.length !== h.backbone.dim) throw new MedSegError('HEAD_INVALID', 'The trained model file is damaged.', { path, detail: 'names length ≠ dim' });
   const bb = { id: h.backbone.id, dim: D, names: h.backbone.names, settings: h.backbone.settings };
-  const common = { classes: h.classes, counts: h.counts, backbone: bb, mean: f32(h.mean, D, 'mean'), std: f32(h.std, D, 'std') };
+  const common = { classes: h.classes, counts: h.counts, backbone: bb, positionChannels: h.positionChannels, mean: f32(h.mean, D, 'mean'), std: f32(h.std, D, 'std') };
   if (h.kind === 'linear') return { ...common, kind: 'linear', weights: f32(h.weights, C * D, 'weights'), bias: f32(h.bias, C, 'bias'), lambda: h.lambda };
   const pcB = Buffer.from(h.protoClass, 'base64');
   const protoClass = Uint8Array.from(pcB);

@@ -11,12 +11,18 @@ export interface TrainOptions extends LinearOptions, ProtoOptions {
   backbone?: { id: string; settings?: BackboneSettings };
   /** Cap on samples per class (random, deterministic subsample). */
   maxPerClass?: number;
+  /** Voxel spacing (mm) for the position channels; default 1 mm. */
+  spacing?: Vec3;
+  /** Append position channels (a spatial prior per class). Default true. */
+  position?: boolean;
 }
 
 export function trainHead(kind: HeadKind, features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, opts: TrainOptions = {}): TrainedHead {
-  const s = gatherSamples(features, scribbles, dims, opts.maxPerClass);
+  const usePos = opts.position ?? true;
+  const s = gatherSamples(features, scribbles, dims, opts.maxPerClass, usePos ? opts.spacing ?? [1, 1, 1] : undefined);
   const ref = { id: opts.backbone?.id ?? 'unknown', dim: features.dim, names: features.names.slice(), settings: opts.backbone?.settings };
-  if (kind === 'linear') return trainLinear(s, ref, opts);
-  if (kind === 'proto') return trainProto(s, ref, opts);
+  const P = usePos ? s.dim - features.dim : 0;
+  if (kind === 'linear') return { ...trainLinear(s, ref, opts), positionChannels: P };
+  if (kind === 'proto') return { ...trainProto(s, ref, opts), positionChannels: P };
   throw new MedSegError('INVALID_ARGUMENT', `Unknown head type "${String(kind)}": use linear or proto.`);
 }

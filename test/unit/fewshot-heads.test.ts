@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeatureVolume } from '../../src-main/features/types';
 import { assertHeadMatches, loadHead, saveHead, trainHead } from '../../src-main/fewshot';
 import { compileHead } from '../../src-main/fewshot/predict';
+import { positionFeatures } from '../../src-main/fewshot/samples';
 import type { Vec3 } from '../../src-shared';
 
 /** 3 classes on a 10×10×1 grid, 4 channels: class = which third of x the voxel is in; channel 0 encodes it. */
@@ -35,12 +36,18 @@ function scribblesFor(truth: Uint8Array): Uint8Array {
   return s;
 }
 
+function pos(p: number): Float32Array {
+  const out = new Float32Array(6);
+  positionFeatures(p, [12, 10, 1], [1, 1, 1], out, 0);
+  return out;
+}
+
 function predictAll(head: ReturnType<typeof trainHead>, fv: FeatureVolume): number[] {
   const ch = compileHead(head);
   const out = new Float32Array(ch.C);
   const res: number[] = [];
   for (let p = 0; p < 120; p++) {
-    ch.score(fv.slices[0]!, p * fv.dim, out, 0);
+    ch.score(fv.slices[0]!, p * fv.dim, pos(p), out, 0);
     let b = 0;
     for (let c = 1; c < ch.C; c++) if (out[c] > out[b]) b = c;
     res.push(head.classes[b]);
@@ -68,8 +75,8 @@ describe.each(['linear', 'proto'] as const)('%s head', (kind) => {
     const ch1 = compileHead(head), ch2 = compileHead(back);
     const a = new Float32Array(3), b = new Float32Array(3);
     for (let p = 0; p < 120; p++) {
-      ch1.score(fv.slices[0]!, p * 4, a, 0);
-      ch2.score(fv.slices[0]!, p * 4, b, 0);
+      ch1.score(fv.slices[0]!, p * 4, pos(p), a, 0);
+      ch2.score(fv.slices[0]!, p * 4, pos(p), b, 0);
       expect(Array.from(b)).toEqual(Array.from(a));
     }
   });

@@ -64,7 +64,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
   let labels: Uint8Array | undefined;
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
-    const head = trainHead(c.head, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings } });
+    const head = trainHead(c.head, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing });
     const t1 = performance.now();
     const res = await segment({ volume: image, features, scribbles, head, refine: c.refine });
     const t2 = performance.now();

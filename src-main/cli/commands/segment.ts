@@ -111,7 +111,7 @@ export const segmentCommand: CliCommand = {
         const features = await extractWithProgress(bb, image, ctx);
         const featureMs = performance.now() - t0;
         const t1 = performance.now();
-        const head = trainHead(kind, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings } });
+        const head = trainHead(kind, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing });
         const trainMs = performance.now() - t1;
         const r = await segment({ volume: image, features, scribbles, head });
         await writeSegmentation(image, r.labels, o.out);

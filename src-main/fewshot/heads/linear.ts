@@ -117,6 +117,7 @@ export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOpt
     kind: 'linear',
     classes: s.classes.slice(),
     backbone,
+    positionChannels: 0,
     mean,
     std,
     counts: s.counts.slice(),

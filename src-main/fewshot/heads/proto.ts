@@ -53,6 +53,7 @@ export function trainProto(s: SampleSet, backbone: BackboneRef, opts: ProtoOptio
     kind: 'proto',
     classes: s.classes.slice(),
     backbone,
+    positionChannels: 0,
     mean,
     std,
     counts: s.counts.slice(),

@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'UNSUPPORTED_DATATYPE',
   'GRID_MISMATCH',
   'NO_OVERLAP',
+  'SEQUENCE_MISMATCH', // sequences of different patients/studies: the user must confirm
+  'SEQUENCE_4D', // a time series offered as one sequence
   'LABELS_SINGLE_CLASS',
   'LABELS_EMPTY',
   'MODEL_INVALID',

@@ -25,6 +25,8 @@ export interface VolumeMeta {
   sopInstanceUids?: string[];
   sopClassUid?: string;
   format?: 'dicom' | 'nifti' | 'nrrd' | 'mgh' | 'synthetic';
+  /** Number of time points / volumes in the source when it was 4D (only one is loaded). */
+  timePoints?: number;
 }
 
 export interface WindowLevel {

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createServices } from '../services';
-import { WorkerCompute } from '../engine/workerCompute';
+import { ModelStore } from '../features/models';
 import { startBridge } from './server';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,10 +49,14 @@ async function main(): Promise<void> {
   const opts = program.opts<{ port: number; static: string; inProcess: boolean }>();
 
   const workerFile = join(here, 'worker.js');
-  const compute = !opts.inProcess && existsSync(workerFile) ? WorkerCompute.spawn(workerFile) : undefined;
-  const configDir = join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'medseg-workstation');
+  if (!opts.inProcess && !existsSync(workerFile)) {
+    process.stderr.write(`MedSeg web: the compute worker is missing (${workerFile}); run "npm run build".\n`);
+    process.exit(1);
+  }
+  const configDir = process.env.MEDSEG_HOME ?? join(homedir(), '.medseg');
   const host = createServices({
-    compute,
+    workerFile: opts.inProcess ? undefined : workerFile,
+    modelStore: new ModelStore(),
     recentFile: join(configDir, 'recent-web.json'),
     system: {
       mode: 'web',

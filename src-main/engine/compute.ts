@@ -82,8 +82,7 @@ export class LocalCompute implements Compute {
     const key = `${volumeId}\u0000${backboneId}`;
     let p = this.features.get(key);
     if (!p) {
-      const backbone = this.kernel.backbone(backboneId);
-      p = backbone.extract(volume, { slices: order, onProgress });
+      p = this.kernel.backbone(backboneId).then((backbone) => backbone.extract(volume, { slices: order, onProgress }));
       this.features.set(key, p);
       p.catch(() => this.features.delete(key));
     }

@@ -16,7 +16,7 @@ export interface EngineOptions {
   emit: SessionEmit;
   settings?: Partial<SegmentationSettings>;
   /** Extra backbones (e.g. imported DINOv2 models); 'filters' is always there. */
-  backbones?: () => ChoiceInfo[];
+  backbones?: () => Promise<ChoiceInfo[]>;
 }
 
 export const DEFAULT_SETTINGS: SegmentationSettings = { backbone: 'filters', head: 'linear', debounceMs: 150 };
@@ -58,16 +58,16 @@ export class Engine {
     return { ...this.settings };
   }
 
-  options(): SegmentationOptions {
+  async options(): Promise<SegmentationOptions> {
     return {
-      backbones: [{ id: 'filters', label: 'Filter bank (built in)', available: true }, ...(this.opts.backbones?.() ?? [])],
+      backbones: [{ id: 'filters', label: 'Filter bank (built in)', available: true }, ...((await this.opts.backbones?.()) ?? [])],
       heads: this.opts.kernel.headKinds.map((id) => ({ id, label: HEAD_LABELS[id] ?? id, available: true })),
     };
   }
 
-  setSettings(patch: Partial<SegmentationSettings>): SegmentationSettings {
+  async setSettings(patch: Partial<SegmentationSettings>): Promise<SegmentationSettings> {
     const next = { ...this.settings, ...patch };
-    const o = this.options();
+    const o = await this.options();
     const bb = o.backbones.find((b) => b.id === next.backbone);
     if (!bb) throw new MedSegError('MODEL_NOT_FOUND', `The feature type "${next.backbone}" is not available.`);
     if (!bb.available) throw new MedSegError('MODEL_NOT_FOUND', bb.reason ?? `The feature type "${bb.label}" cannot be used.`);

@@ -25,8 +25,8 @@ export interface KernelSegmentArgs {
 }
 
 export interface Kernel {
-  /** Backbone for a settings id ('filters', 'dinov2:<model>'…); throws MODEL_NOT_FOUND etc. */
-  backbone(id: string): FeatureBackbone;
+  /** Backbone for a settings id ('filters', 'dinov2:<model>'…); rejects with MODEL_NOT_FOUND etc. */
+  backbone(id: string): Promise<FeatureBackbone>;
   /** Head kinds this kernel can train. */
   readonly headKinds: readonly string[];
   /** Train on the scribbles and predict every slice in `order`. Throws LABELS_* / CANCELLED typed errors. */

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { MedSegError, errorFromInfo, type Volume } from '../../src-shared';
 import { cancelled, type Compute, type JobCallbacks, type SegmentJob } from './compute';
-import type { FromWorker, PortLike, ToWorker } from './workerProtocol';
+import type { FromWorker, PortLike, ToWorker, WorkerConfig } from './workerProtocol';
 
 interface Pending {
   resolve: () => void;
@@ -24,8 +24,8 @@ export class WorkerCompute implements Compute {
   }
 
   /** Start the built worker script (out/main/worker.js). */
-  static spawn(workerFile: string | URL): WorkerCompute {
-    const w = new Worker(workerFile);
+  static spawn(workerFile: string | URL, config: WorkerConfig = {}): WorkerCompute {
+    const w = new Worker(workerFile, { workerData: config });
     const c = new WorkerCompute(w, () => w.terminate());
     w.on('error', (e) => c.fail(new MedSegError('INTERNAL', 'The compute engine stopped unexpectedly. Restart the app.', { detail: e.message, cause: e })));
     w.on('exit', (code) => c.fail(new MedSegError('INTERNAL', 'The compute engine stopped unexpectedly. Restart the app.', { detail: `worker exit ${code}` })));

@@ -23,3 +23,9 @@ export interface PortLike<In, Out> {
   postMessage(msg: Out, transfer?: ArrayBuffer[]): void;
   on(event: 'message', listener: (msg: In) => void): unknown;
 }
+
+/** workerData given to the worker at start. */
+export interface WorkerConfig {
+  /** Model store folder (features/models); default: the store's default folder. */
+  modelDir?: string;
+}

@@ -1,23 +1,31 @@
 /**
  * services/: the implementations of the src-shared contract, built on engine/. No transport code here: Electron
  * IPC (app/) and the web bridge (bridge/) both call createServices() and route through its dispatcher.
- * May import engine/, io/, src-shared.
+ * May import engine/, io/, features/models (the store), src-shared.
  */
-import type { SegmentationSettings, Services } from '../../src-shared';
+import type { ChoiceInfo, SegmentationSettings, Services } from '../../src-shared';
+import { modelBackbones, type ModelPaths } from '../engine/backbones';
 import { LocalCompute, type Compute } from '../engine/compute';
 import { Engine } from '../engine/engine';
 import { createFewshotKernel } from '../engine/fewshotKernel';
+import { WorkerCompute } from '../engine/workerCompute';
 import { createDispatcher, EventHub, type Dispatch } from './host';
-import { ModelServiceImpl, type ModelStore } from './models';
+import { ModelServiceImpl, type ModelStoreLike } from './models';
 import { SegmentationServiceImpl } from './segmentation';
 import { StudyServiceImpl } from './study';
 import { SystemServiceImpl, type SystemInfo } from './system';
 
 export interface ServicesOptions {
   system: SystemInfo;
-  /** Where heavy work runs; default: in this thread (tests, CLI). Apps pass a WorkerCompute. */
+  /**
+   * The built compute worker (out/main/worker.js). Apps MUST pass it: without it the heavy work runs on the
+   * calling thread (fine for tests and the CLI, never for the Electron main thread).
+   */
+  workerFile?: string | URL;
+  /** Overrides workerFile (tests inject a Compute). */
   compute?: Compute;
-  modelStore?: ModelStore;
+  /** The model store (features/models ModelStore); its folder is handed to the worker so both see the same models. */
+  modelStore?: ModelStoreLike & ModelPaths & { readonly dir?: string };
   recentFile?: string;
   settings?: Partial<SegmentationSettings>;
 }
@@ -32,18 +40,22 @@ export interface ServiceHost {
 
 export function createServices(o: ServicesOptions): ServiceHost {
   const hub = new EventHub();
-  const kernel = createFewshotKernel();
+  const store = o.modelStore;
+  const kernel = createFewshotKernel(store ? modelBackbones(store) : {});
+  const compute = o.compute
+    ?? (o.workerFile ? WorkerCompute.spawn(o.workerFile, { modelDir: store?.dir }) : new LocalCompute(kernel));
   const engine = new Engine({
-    compute: o.compute ?? new LocalCompute(kernel),
+    compute,
     kernel,
     emit: (event, payload) => hub.emit('segmentation', event, payload),
     settings: o.settings,
+    backbones: store ? () => modelChoices(store) : undefined,
   });
   const study = new StudyServiceImpl({ engine, emit: hub.emit, recentFile: o.recentFile });
   const services: Services = {
     study,
     segmentation: new SegmentationServiceImpl(engine),
-    models: new ModelServiceImpl(o.modelStore, hub.emit),
+    models: new ModelServiceImpl(store, hub.emit),
     system: new SystemServiceImpl(engine, o.system),
   };
   return {
@@ -55,6 +67,14 @@ export function createServices(o: ServicesOptions): ServiceHost {
   };
 }
 
+async function modelChoices(store: ModelStoreLike): Promise<ChoiceInfo[]> {
+  const models = await store.list();
+  return models.flatMap((m) => [
+    { id: `dinov2:${m.id}`, label: `DINOv2 — ${m.name}`, available: true },
+    { id: `hybrid:${m.id}`, label: `DINOv2 + filters — ${m.name}`, available: true },
+  ]);
+}
+
 export { createDispatcher, EventHub, toErrorInfo, type Dispatch, type EmitFn } from './host';
 export { validateArgs, ARG_SCHEMAS } from './validate';
-export type { ModelStore } from './models';
+export type { ModelStoreLike } from './models';

@@ -6,14 +6,14 @@ import { MedSegError, type ModelInfo, type ModelService } from '../../src-shared
 import type { EmitFn } from './host';
 
 /** What the store in features/models offers. */
-export interface ModelStore {
+export interface ModelStoreLike {
   list(): Promise<ModelInfo[]>;
   import(path: string): Promise<ModelInfo>;
   remove(id: string): Promise<void>;
 }
 
 export class ModelServiceImpl implements ModelService {
-  constructor(private readonly store: ModelStore | undefined, private readonly emit: EmitFn) {}
+  constructor(private readonly store: ModelStoreLike | undefined, private readonly emit: EmitFn) {}
 
   async list(): Promise<ModelInfo[]> {
     return this.store ? this.store.list() : [];
@@ -30,7 +30,7 @@ export class ModelServiceImpl implements ModelService {
     this.emit('models', 'changed', { models: await this.list() });
   }
 
-  private requireStore(): ModelStore {
+  private requireStore(): ModelStoreLike {
     if (!this.store) throw new MedSegError('MODEL_NOT_FOUND', 'Importing DINOv2 models is not available in this build; the built-in filter features still work.');
     return this.store;
   }

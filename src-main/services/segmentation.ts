@@ -35,7 +35,7 @@ export class SegmentationServiceImpl implements SegmentationService {
     return { version: this.engine.session(volumeId).predictNow() };
   }
   async getSettings(): Promise<{ settings: SegmentationSettings; options: SegmentationOptions }> {
-    return { settings: this.engine.getSettings(), options: this.engine.options() };
+    return { settings: this.engine.getSettings(), options: await this.engine.options() };
   }
   async setSettings(patch: Partial<SegmentationSettings>): Promise<SegmentationSettings> {
     return this.engine.setSettings(patch);

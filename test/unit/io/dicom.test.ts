@@ -154,3 +154,32 @@ describe('DICOM loader surface', () => {
     expect(dicomLoader.format).toBe('dicom');
   });
 });
+
+describeWithData('DICOM: dcmqi folder with images, a legacy-converted multi-frame copy and SEG objects', ['dcmqi_seg'], () => {
+  it('lists SEG (incl. label-map SOP class .66.7) as seg, never as images, and skips the NRRD files', async () => {
+    const { entries, errors } = await scanDicomPaths([dataPath('dcmqi_seg')]);
+    expect(errors).toEqual([]);
+    const seg = entries.filter((e) => e.kind === 'seg').map((e) => e.files[0].split('dcmqi_seg/')[1]).sort();
+    expect(seg).toEqual(['23x38x3/seg/label.seg', '24x38x3/seg/label.seg', 'liver.dcm', 'partial_overlaps.dcm', 'sparse-labelmap-noppv.dcm', 'sparse-labelmap-ppv5.dcm']);
+    expect(entries.some((e) => e.files.some((f) => f.endsWith('.nrrd')))).toBe(false);
+    const liverSeg = entries.find((e) => e.files[0].endsWith('liver.dcm'))!;
+    await expect(dicomLoader.load(liverSeg)).rejects.toMatchObject({ code: 'NOT_AN_IMAGE' });
+  });
+
+  it('the legacy-converted enhanced multi-frame mf.dcm opens to the same voxels and grid as its 3 single-frame files', async () => {
+    for (const size of ['23x38x3', '24x38x3']) {
+      const single = await scanDicomPaths([dataPath(`dcmqi_seg/${size}/image`)]);
+      const multi = await scanDicomPaths([dataPath(`dcmqi_seg/${size}/multiframe/mf.dcm`)]);
+      expect(single.entries.length).toBe(1);
+      expect(multi.entries.length).toBe(1);
+      const a = await dicomLoader.load(single.entries[0]);
+      const b = await dicomLoader.load(multi.entries[0]);
+      const [cols, rows] = size.split('x').map(Number);
+      expect(a.dims).toEqual([cols, rows, 3]);
+      expect(b.dims).toEqual(a.dims);
+      expect(b.origin.map((x, i) => Math.abs(x - a.origin[i]) < 1e-4)).toEqual([true, true, true]);
+      expect(b.spacing.map((x, i) => Math.abs(x - a.spacing[i]) < 1e-4)).toEqual([true, true, true]);
+      expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    }
+  });
+});

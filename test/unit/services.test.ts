@@ -158,3 +158,58 @@ describeWithData('services end to end on real CT (TotalSegmentator liver)', ['to
     await h.dispose();
   });
 });
+
+describe('imported DINOv2 model as backbone (tiny random-weight fixture)', () => {
+  it('imports a model, offers dinov2/hybrid backbones, and segments two boxes with the hybrid (Dice ≥ 0.9)', async () => {
+    const { ModelStore } = await import('../../src-main/features/models');
+    const { IDENTITY3 } = await import('../../src-shared');
+    const store = new ModelStore(join(tmp, 'models'));
+    const home = process.env.MEDSEG_HOME;
+    process.env.MEDSEG_HOME = tmp; // the DINOv2 feature cache must not land in the user's home during tests
+    const h = createServices({ system: { mode: 'web', versions: { app: 't', node: process.version } }, modelStore: store, settings: { debounceMs: 0 } });
+    const changed: unknown[] = [];
+    h.hub.subscribe((ch, p) => { if (ch === 'models:changed') changed.push(p); });
+    const info = await h.services.models.import(join('test', 'fixtures', 'dinov2', 'tiny-dinov2.onnx'));
+    expect(info.kind).toBe('dinov2');
+    expect(changed).toEqual([{ models: [expect.objectContaining({ id: info.id })] }]);
+    const { options } = await h.services.segmentation.getSettings();
+    expect(options.backbones.map((b) => b.id)).toEqual(['filters', `dinov2:${info.id}`, `hybrid:${info.id}`]);
+    expect(await h.services.segmentation.setSettings({ backbone: `hybrid:${info.id}` })).toMatchObject({ backbone: `hybrid:${info.id}` });
+
+    const [nx, ny, nz] = [28, 28, 4];
+    const data = new Int16Array(nx * ny * nz), truth = new Uint8Array(nx * ny * nz);
+    for (let v = 0; v < data.length; v++) {
+      const i = v % nx, j = Math.floor(v / nx) % ny;
+      truth[v] = i >= 4 && i < 12 && j >= 4 && j < 12 ? 1 : i >= 16 && i < 24 && j >= 16 && j < 24 ? 2 : 0;
+      data[v] = [0, 250, 700][truth[v]];
+    }
+    const { volumeId } = h.engine.open({
+      dims: [nx, ny, nz], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [...IDENTITY3] as [number, number, number, number, number, number, number, number, number],
+      data, voxelType: 'int16', modality: 'CT', meta: {}, window: { center: 300, width: 1000 }, warnings: [],
+    });
+    const idx: number[] = [], val: number[] = [];
+    for (let i = 5; i < 11; i++) { idx.push(i + 8 * nx + nx * ny); val.push(1); }
+    for (let i = 17; i < 23; i++) { idx.push(i + 20 * nx + nx * ny); val.push(2); }
+    for (let i = 0; i < nx; i++) { idx.push(i + 1 * nx + nx * ny); val.push(BACKGROUND_ID); }
+    const errors: unknown[] = [];
+    h.hub.subscribe((ch, p) => { if (ch === 'segmentation:error') errors.push(p); });
+    await h.services.segmentation.applyLabelDiff(volumeId, { indices: Uint32Array.from(idx), values: Uint8Array.from(val) });
+    await h.engine.session(volumeId).whenIdle();
+    expect(errors).toEqual([]);
+    const pred = (await h.services.segmentation.getPrediction(volumeId))!;
+    for (const c of [1, 2]) {
+      let inter = 0, a = 0, b = 0;
+      for (let v = 0; v < truth.length; v++) {
+        if (pred.data[v] === c) a++;
+        if (truth[v] === c) b++;
+        if (pred.data[v] === c && truth[v] === c) inter++;
+      }
+      expect((2 * inter) / (a + b), `class ${c}`).toBeGreaterThanOrEqual(0.9);
+    }
+    await h.services.models.remove(info.id);
+    expect((await h.services.segmentation.getSettings()).options.backbones.map((b) => b.id)).toEqual(['filters']);
+    await h.dispose();
+    if (home === undefined) delete process.env.MEDSEG_HOME;
+    else process.env.MEDSEG_HOME = home;
+  });
+});

@@ -56,7 +56,7 @@ export function headFromJson(text: string, path?: string): TrainedHead {
   const h = r.data;
   const D = h.backbone.dim + h.positionChannels, C = h.classes.length;
   if (h.backbone.names.length !== h.backbone.dim) throw new MedSegError('HEAD_INVALID', 'The trained model file is damaged.', { path, detail: 'names length ≠ dim' });
-  const bb = { id: h.backbone.id, dim: D, names: h.backbone.names, settings: h.backbone.settings };
+  const bb = { id: h.backbone.id, dim: h.backbone.dim, names: h.backbone.names, settings: h.backbone.settings };
   const common = { classes: h.classes, counts: h.counts, backbone: bb, positionChannels: h.positionChannels, mean: f32(h.mean, D, 'mean'), std: f32(h.std, D, 'std') };
   if (h.kind === 'linear') return { ...common, kind: 'linear', weights: f32(h.weights, C * D, 'weights'), bias: f32(h.bias, C, 'bias'), lambda: h.lambda };
   const pcB = Buffer.from(h.protoClass, 'base64');

@@ -2,8 +2,9 @@
  * File bytes for the single-file formats (NIfTI, NRRD, MGH): reading with typed errors, gzip, and turning raw
  * sample bytes into typed arrays with the right endianness. node built-ins only.
  */
+import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
-import { constants as zc, gunzip, gunzipSync } from 'node:zlib';
+import { constants as zc, createGunzip, gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { MedSegError, arrayForType, type ErrorCode, type VoxelArray, type VoxelType } from '../../src-shared';
 
@@ -90,10 +91,57 @@ export async function gunzipFile(buf: Uint8Array, path: string, invalidCode: Err
   }
 }
 
-/** Whole file content, gunzipped when it is gzip. */
+/** Whole file content, gunzipped when it is gzip (streamed, so the compressed file is never held whole). */
 export async function readContent(path: string, invalidCode: ErrorCode): Promise<Uint8Array> {
-  const raw = await readWholeFile(path);
-  return isGzip(raw) ? gunzipFile(raw, path, invalidCode) : raw;
+  const head = await readHeadBytes(path, 2);
+  if (head.length === 0) throw new MedSegError('FILE_EMPTY', `The file ${path} is empty (0 bytes).`, { path });
+  return isGzip(head) ? gunzipFileStreaming(path, invalidCode) : readWholeFile(path);
+}
+
+/**
+ * Stream-decompress into one buffer sized from the gzip trailer (ISIZE = uncompressed size mod 2^32): peak
+ * memory is the decompressed size, not 2× (zlib's one-shot gunzip concatenates a list of chunks at the end).
+ */
+export async function gunzipFileStreaming(path: string, invalidCode: ErrorCode): Promise<Uint8Array> {
+  const size = await fileSize(path);
+  let out = new Uint8Array(0);
+  if (size >= 18) {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+      const t = Buffer.alloc(4);
+      await fh.read(t, 0, 4, size - 4);
+      // deflate cannot expand more than ~1032:1, so a larger ISIZE (a cut-off file's last bytes) is not trusted
+      out = new Uint8Array(Math.min(t.readUInt32LE(0), size * 1032));
+    } finally {
+      await fh?.close();
+    }
+  }
+  let used = 0;
+  await new Promise<void>((resolveP, reject) => {
+    const z = createGunzip();
+    const src = createReadStream(path);
+    src.on('error', reject);
+    z.on('data', (chunk: Buffer) => {
+      if (used + chunk.length > out.length) {
+        // the trailer under-reports (files over 4 GiB, several gzip members): grow
+        const bigger = new Uint8Array(Math.max(out.length * 2, used + chunk.length));
+        bigger.set(out.subarray(0, used));
+        out = bigger;
+      }
+      out.set(chunk, used);
+      used += chunk.length;
+    });
+    z.on('end', () => resolveP());
+    z.on('error', (e: Error & { code?: string }) => {
+      src.destroy();
+      if (e.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message)) {
+        reject(new MedSegError('FILE_TRUNCATED', `The compressed file ${path} is incomplete (cut off); it may still be copying or the download failed.`, { path, detail: e.message, cause: e }));
+      } else reject(new MedSegError(invalidCode, `The compressed data in ${path} is damaged and cannot be decompressed.`, { path, detail: e.message, cause: e }));
+    });
+    src.pipe(z);
+  });
+  return used === out.length ? out : out.subarray(0, used);
 }
 
 /**

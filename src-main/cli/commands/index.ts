@@ -8,3 +8,4 @@ export { segmentCommand } from './segment';
 export { applyCommand } from './apply';
 export { benchCommand } from './bench';
 export { benchReportCommand } from './bench-report';
+export { benchIoCommand } from './bench-io';

@@ -4,7 +4,7 @@
  * hand-written because they are a few dozen lines of byte layout that no library offers as a separate step.
  * Deflated datasets are inflated by dcmjs itself (it bundles pako).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { MedSegError } from '../../../src-shared';
 import { dcmjs, type DicomDataset } from './dcmjs';
 import { TS } from './uids';
@@ -205,6 +205,20 @@ export function parseDicomBytes(bytes: Uint8Array, path: string, headerOnly = fa
   return { path, dataset, meta, transferSyntax: syntax, notes };
 }
 
+/** Scans read only this much of large files first; the header of nearly every image fits. */
+const HEADER_PROBE_BYTES = 128 * 1024;
+
+async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Read and parse one file, turning file-system failures into typed errors. */
 export async function readDicomFile(path: string, headerOnly = false): Promise<ParsedDicom> {
   let bytes: Uint8Array;
@@ -212,6 +226,16 @@ export async function readDicomFile(path: string, headerOnly = false): Promise<P
     const st = await stat(path);
     if (st.isDirectory()) throw new MedSegError('FILE_UNREADABLE', 'Expected a file but found a folder.', { path });
     if (st.size === 0) throw new MedSegError('FILE_EMPTY', 'The file is empty (0 bytes).', { path });
+    if (headerOnly && st.size > 2 * HEADER_PROBE_BYTES) {
+      // A cut-off read is trusted only if parsing reached the pixel data element; otherwise elements could be
+      // missing silently, so anything else falls back to reading the whole file.
+      try {
+        const parsed = parseDicomBytes(await readHead(path, HEADER_PROBE_BYTES), path, true);
+        if (parsed.dataset.PixelData !== undefined) return parsed;
+      } catch {
+        /* header longer than the probe, or damaged: the full read below decides */
+      }
+    }
     bytes = await readFile(path);
   } catch (e) {
     if (e instanceof MedSegError) throw e;

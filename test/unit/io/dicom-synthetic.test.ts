@@ -342,6 +342,17 @@ describe('file structure variants', () => {
     expect(sliceValues(v, 0)).toEqual(fill(20, (i) => 2 * i));
   });
 
+  it('scans large files whose header is longer than the scan probe (falls back to a full read)', async () => {
+    const d = dir('long-header');
+    const els = slice({ sop: '1.24.1', rows: 300, cols: 300, pixels: fill(90000, (i) => i % 1000) });
+    els.push([0x0029, 0x0010, 'LO', 'ACME'], [0x0029, 0x1010, 'OB', new Uint8Array(200_000).fill(7)]); // 200 KB private header
+    put(d, 'big.dcm', dicomBytes(els));
+    const r = await scanDicomPaths([d]);
+    expect(r.entries.map((e) => [e.kind, e.dims])).toEqual([['image', [300, 300, 1]]]);
+    const v = await dicomLoader.load(r.entries[0]);
+    expect(v.data[1234]).toBe(234);
+  });
+
   it('reports truncated pixel data as FILE_TRUNCATED at load', async () => {
     const d = dir('trunc');
     const full = dicomBytes(slice({ sop: '1.20.1', pixels: fill(20, (i) => i) }));

@@ -85,6 +85,8 @@ export interface UploadedFile {
   /** File name, or a relative path inside a dropped folder ("series1/IM0001"); no "..", no absolute paths. */
   name: string;
   bytes: Uint8Array;
+  /** Append to the file of that name in this upload instead of creating it: lets one big file go in chunks. */
+  append?: boolean;
 }
 
 export interface UploadReceipt {
@@ -153,6 +155,8 @@ export interface SystemStatus {
   versions: { app: string; node: string; electron?: string; onnxruntime?: string; chrome?: string };
   /** Volumes currently open. */
   openVolumes: number;
+  /** Transport limits the UI must respect (web mode: the largest message the bridge accepts; batch uploads below it). */
+  limits?: { maxMessageBytes?: number };
 }
 
 // ───────────────────────────── services ─────────────────────────────

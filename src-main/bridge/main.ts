@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createServices } from '../services';
 import { ModelStore } from '../features/models';
-import { startBridge } from './server';
+import { DEFAULT_MAX_PAYLOAD, startBridge } from './server';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     system: {
       mode: 'web',
       versions: { app: readVersion(resolve(here, '..', '..', 'package.json')) ?? 'unknown', node: process.versions.node, onnxruntime: onnxVersion() },
+      limits: { maxMessageBytes: DEFAULT_MAX_PAYLOAD },
     },
   });
   if (!existsSync(join(opts.static, 'index.html'))) {

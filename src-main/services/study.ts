@@ -2,7 +2,7 @@
  * StudyService: open and scan files through io/, hand the voxels to the UI once, register the volume with the
  * engine. Web-mode uploads land in a private temp folder per upload id.
  */
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import {
@@ -103,11 +103,12 @@ export class StudyServiceImpl implements StudyService {
       if (!target.startsWith(up.dir + sep)) throw new MedSegError('INVALID_ARGUMENT', `The file name "${f.name}" is not allowed.`);
       try {
         await mkdir(dirname(target), { recursive: true });
-        await writeFile(target, f.bytes);
+        if (f.append) await appendFile(target, f.bytes);
+        else await writeFile(target, f.bytes);
       } catch (e) {
         throw new MedSegError('WRITE_FAILED', 'The dropped files could not be stored in the temporary folder (is the disk full?).', { detail: String(e), cause: e });
       }
-      up.files++;
+      if (!f.append) up.files++;
       up.bytes += f.bytes.byteLength;
     }
     return { uploadId: id, fileCount: up.files, byteCount: up.bytes };

@@ -7,6 +7,7 @@ export interface SystemInfo {
   versions: SystemStatus['versions'];
   /** Execution provider of the current backbone, when known (filter bank: 'js'). */
   provider?: () => string;
+  limits?: SystemStatus['limits'];
 }
 
 export class SystemServiceImpl implements SystemService {
@@ -20,6 +21,7 @@ export class SystemServiceImpl implements SystemService {
       provider: this.info.provider?.() ?? (backbone === 'filters' ? 'js' : 'cpu'),
       versions: { ...this.info.versions },
       openVolumes: this.engine.openCount,
+      ...(this.info.limits ? { limits: { ...this.info.limits } } : {}),
     };
   }
 }

@@ -46,6 +46,7 @@ const uploadedFile = z.object({
     .refine((n) => !n.split(/[\\/]/).some((part) => part === '..' || part === ''), 'file name must not contain ".." or empty parts')
     .refine((n) => !n.includes('\0'), 'file name contains a NUL byte'),
   bytes: z.instanceof(Uint8Array),
+  append: z.boolean().optional(),
 });
 
 const settingsPatch = z

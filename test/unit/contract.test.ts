@@ -85,7 +85,7 @@ describe('wire protocol', () => {
     const shifted = new Uint8Array(frame.byteLength + 1);
     shifted.set(frame, 1);
     const m = decodeMessage(shifted.subarray(1));
-    const args = (m as { args: [[{ bytes: Uint8Array }], Float64Array] }).args;
+    const args = (m as unknown as { args: [[{ bytes: Uint8Array }], Float64Array] }).args;
     expect([...args[0][0].bytes]).toEqual([1, 2, 3]);
     expect(args[1][0]).toBe(2.5);
   });

@@ -74,10 +74,18 @@ describeWithData('study service on real DICOM (dcmqi ct-3slice)', ['dcmqi_seg/ct
     const h = makeHost(join(tmp, 'recent-upload.json'));
     const files = readdirSync(folder).sort();
     let id: string | undefined;
+    let rec: { uploadId: string; fileCount: number; byteCount: number } | undefined;
+    let total = 0;
     for (const f of files) {
-      const rec = await h.dispatch('study.upload', [[{ name: `series/${f}`, bytes: new Uint8Array(readFileSync(join(folder, f))) }], id]) as { uploadId: string; fileCount: number };
-      id = rec.uploadId;
+      // Each file in two chunks (the second appended), as the UI does for files larger than one message.
+      const bytes = new Uint8Array(readFileSync(join(folder, f)));
+      const half = bytes.length >> 1;
+      total += bytes.length;
+      rec = await h.dispatch('study.upload', [[{ name: `series/${f}`, bytes: bytes.subarray(0, half) }], id]) as typeof rec;
+      id = rec!.uploadId;
+      rec = await h.dispatch('study.upload', [[{ name: `series/${f}`, bytes: bytes.subarray(half), append: true }], id]) as typeof rec;
     }
+    expect(rec).toEqual({ uploadId: id, fileCount: 3, byteCount: total });
     const scanned = await h.services.study.scanUpload(id!);
     expect(scanned.series.filter((s) => s.kind === 'image')).toHaveLength(1);
     const up = await h.services.study.open(scanned.series[0].id);

@@ -243,6 +243,22 @@ describe('web bridge: WebSocket', () => {
     expect([labels.data[0], labels.data[5], labels.data[1919], labels.data[1]]).toEqual([1, 255, 2, 0]);
     expect(await api.segmentation.getPrediction(id)).toBeNull();
 
+    // Events stream over the same socket as binary: every slice, then done; scribbled voxels keep their class.
+    const slices: { k: number; labels: Uint8Array; version: number }[] = [];
+    const done = new Promise<{ version: number }>((resolve) => api.segmentation.on('predictionDone', resolve));
+    const offEvents = api.segmentation.on('prediction', (p) => slices.push(p));
+    const { version: v } = await api.segmentation.predictNow(id);
+    expect(await done).toMatchObject({ volumeId: id, version: v });
+    offEvents();
+    expect(slices.map((x) => x.k).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    const k0 = slices.find((x) => x.k === 0)!;
+    expect(k0.labels).toBeInstanceOf(Uint8Array);
+    expect(k0.labels.length).toBe(DIMS[0] * DIMS[1]);
+    expect([k0.labels[0], k0.labels[5]]).toEqual([1, 0]);
+    const k5 = slices.find((x) => x.k === 5)!;
+    expect(k5.labels[1919 - 5 * DIMS[0] * DIMS[1]]).toBe(2);
+    expect((await api.segmentation.getPrediction(id))?.version).toBe(v);
+
     await expect(api.study.openPath(join(dir, 'missing.nii'))).rejects.toMatchObject({ name: 'MedSegError', code: 'FILE_NOT_FOUND' });
     const status = await api.system.status();
     expect(status).toMatchObject({ mode: 'web', backbone: 'filters', openVolumes: 1 });

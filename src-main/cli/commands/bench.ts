@@ -6,7 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { MedSegError, type Volume } from '../../../src-shared';
 import { openVolume } from '../../io';
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
-import { diceAll, segment, simulateAnnotation, trainHead, type AnnotatorMode, type HeadKind, type RefineLevel } from '../../fewshot';
+import { chooseSlices, diceAll, segment, simulateAnnotation, trainHead, type AnnotatorMode, type HeadKind, type RefineLevel } from '../../fewshot';
 import type { CliCommand } from '../command';
 import { extractWithProgress, labelsOnImage, makeBackbone, parseBackbone, parseHeadKind } from './segment';
 
@@ -141,6 +141,7 @@ export const benchCommand: CliCommand = {
         const bb = await makeBackbone(parseBackbone(o.backbone), o.model);
         const image = await openVolume(o.image);
         const reference = await loadReference(image, o.labels, o.mask);
+        chooseSlices(reference, image.dims, classes, k); // fail on absent targets before the costly features
         const t0 = performance.now();
         const features = await extractWithProgress(bb, image, ctx);
         const featureMs = performance.now() - t0;

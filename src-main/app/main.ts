@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, session } from 'electron';
+import { WorkerCompute } from '../engine/workerCompute';
 import { createServices } from '../services';
 import { startApp } from './lifecycle';
 
@@ -25,6 +26,8 @@ startApp(
           versions: { app: app.getVersion(), node: process.versions.node, electron: process.versions.electron, chrome: process.versions.chrome },
         },
         recentFile: join(app.getPath('userData'), 'recent.json'),
+        // onnxruntime's run() blocks its thread: all heavy work goes to the compute worker (out/main/worker.js).
+        compute: WorkerCompute.spawn(join(here, 'worker.js')),
       });
     },
   },

@@ -19,9 +19,9 @@ export async function buildTarget(target: 'main' | 'preload'): Promise<string> {
   vite.build.emptyOutDir = true;
   vite.logLevel = 'warn';
   if (target === 'main') {
-    // Only the Electron entry: the bridge, CLI and worker bundles are other engineers' and other tests'.
+    // The Electron entry and the compute worker it starts; the bridge and CLI bundles are other tests'.
     const ro = vite.build.rolldownOptions as { input: Record<string, string> };
-    ro.input = { index: ro.input.index as string };
+    ro.input = { index: ro.input.index as string, worker: ro.input.worker as string };
   }
   await build(vite);
   return join(outDir, target === 'main' ? 'index.js' : 'index.cjs');

@@ -60,14 +60,14 @@ describe('IPC handlers', () => {
   let calls: { channel: string; args: unknown[] }[];
   let grants: PathGrants;
   let refused: string[];
-  let dialogAnswers: { open: { canceled: boolean; filePaths: string[] }; save: { canceled: boolean; filePath?: string } };
+  let dialogAnswers: { open: { canceled: boolean; filePaths: string[] }; save: { canceled: boolean; filePath: string } };
 
   beforeEach(() => {
     handlers = new Map();
     calls = [];
     refused = [];
     grants = new PathGrants();
-    dialogAnswers = { open: { canceled: true, filePaths: [] }, save: { canceled: true } };
+    dialogAnswers = { open: { canceled: true, filePaths: [] }, save: { canceled: true, filePath: '' } };
     const ipcMain = {
       handle: (channel: string, h: Invoke) => {
         if (handlers.has(channel)) throw new Error(`second handler for ${channel}`);

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { PRODUCTION_CSP, devCsp, installCspHeader } from '../../src-main/app/csp';
 import { denyAllPermissions } from '../../src-main/app/permissions';
 import { createAppProtocolHandler, resolveAppUrl } from '../../src-main/app/protocol';
-import { createSecureWindow, secureWindowOptions } from '../../src-main/app/window';
+import { createSecureWindow, secureWindowOptions, type WindowConstructor } from '../../src-main/app/window';
 
 type Handler = (...args: unknown[]) => unknown;
 
@@ -74,7 +74,7 @@ describe('window factory', () => {
 
   it('creates the window with those options and denies window.open, navigation, redirects and <webview>', () => {
     const blocked: string[] = [];
-    const win = createSecureWindow(FakeWindow as never, { webPreferences: { sandbox: false } }, '/p.cjs', (m) => blocked.push(m));
+    const win = createSecureWindow(FakeWindow as unknown as WindowConstructor<FakeWindow>, { webPreferences: { sandbox: false } }, '/p.cjs', (m) => blocked.push(m));
     expect(win).toBe(FakeWindow.last);
     expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false });
     const wc = win.webContents;

@@ -1,6 +1,8 @@
 /**
  * The main-thread side of the compute worker: a Compute whose calls become messages to ONE worker thread.
  * Cancel = abort signal → 'cancel' message; the worker's LocalCompute checks it between slices.
+ * If the worker dies (out of memory in a big model, a native crash), the running jobs fail with a typed error, a
+ * fresh worker starts and gets the open volumes again, so the next edit works; repeated deaths stop the retries.
  */
 import { Worker } from 'node:worker_threads';
 import { MedSegError, errorFromInfo, type Volume } from '../../src-shared';
@@ -13,31 +15,55 @@ interface Pending {
   cb?: JobCallbacks;
 }
 
+/** One live connection to a worker (a Worker in production, a MessageChannel end in tests). */
+export interface WorkerLink {
+  port: PortLike<FromWorker, ToWorker>;
+  terminate(): Promise<unknown>;
+  /** Register the one callback for an unexpected end (error or exit). */
+  onDeath(cb: (detail: string) => void): void;
+}
+
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
 export class WorkerCompute implements Compute {
   private readonly pending = new Map<number, Pending>();
+  private readonly volumes = new Map<string, Volume>();
+  private readonly deaths: number[] = [];
   private nextId = 1;
+  private link: WorkerLink;
   private dead: MedSegError | null = null;
+  private disposing = false;
 
-  /** `port` is a Worker (production) or one end of a MessageChannel (tests). */
-  constructor(private readonly port: PortLike<FromWorker, ToWorker>, private readonly terminate?: () => Promise<unknown>) {
-    port.on('message', (m: FromWorker) => this.onMessage(m));
+  constructor(private readonly connect: () => WorkerLink) {
+    this.link = this.open();
   }
 
   /** Start the built worker script (out/main/worker.js). */
   static spawn(workerFile: string | URL, config: WorkerConfig = {}): WorkerCompute {
-    const w = new Worker(workerFile, { workerData: config });
-    const c = new WorkerCompute(w, () => w.terminate());
-    w.on('error', (e) => c.fail(new MedSegError('INTERNAL', 'The compute engine stopped unexpectedly. Restart the app.', { detail: e.message, cause: e })));
-    w.on('exit', (code) => c.fail(new MedSegError('INTERNAL', 'The compute engine stopped unexpectedly. Restart the app.', { detail: `worker exit ${code}` })));
-    w.unref();
-    return c;
+    return new WorkerCompute(() => {
+      const w = new Worker(workerFile, { workerData: config });
+      w.unref();
+      return {
+        port: w,
+        terminate: () => w.terminate(),
+        onDeath(cb) {
+          let fired = false;
+          const once = (d: string) => { if (!fired) { fired = true; cb(d); } };
+          w.on('error', (e) => once(e.message));
+          w.on('exit', (code) => once(`worker exit ${code}`));
+        },
+      };
+    });
   }
 
   attach(volumeId: string, volume: Volume): Promise<void> {
+    this.volumes.set(volumeId, volume);
     return this.request((reqId) => ({ type: 'attach', reqId, volumeId, volume }));
   }
 
   detach(volumeId: string): Promise<void> {
+    this.volumes.delete(volumeId);
     return this.request((reqId) => ({ type: 'detach', reqId, volumeId }));
   }
 
@@ -45,14 +71,45 @@ export class WorkerCompute implements Compute {
     if (signal.aborted) return Promise.reject(cancelled());
     let id = 0;
     const p = this.request((reqId) => ((id = reqId), { type: 'segment', reqId, job }), cb);
-    const onAbort = () => this.port.postMessage({ type: 'cancel', reqId: id });
+    const onAbort = () => this.link.port.postMessage({ type: 'cancel', reqId: id });
     signal.addEventListener('abort', onAbort, { once: true });
     return p.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   async dispose(): Promise<void> {
-    this.fail(new MedSegError('CANCELLED', 'The compute engine was shut down.'));
-    await this.terminate?.();
+    this.disposing = true;
+    this.rejectAll(new MedSegError('CANCELLED', 'The compute engine was shut down.'));
+    this.dead = new MedSegError('CANCELLED', 'The compute engine was shut down.');
+    await this.link.terminate();
+  }
+
+  private open(): WorkerLink {
+    const link = this.connect();
+    link.port.on('message', (m: FromWorker) => {
+      if (link === this.link) this.onMessage(m);
+    });
+    link.onDeath((detail) => {
+      if (link === this.link && !this.disposing) this.onDeath(detail);
+    });
+    return link;
+  }
+
+  private onDeath(detail: string): void {
+    const now = Date.now();
+    this.deaths.push(now);
+    while (this.deaths.length && now - this.deaths[0] > RESTART_WINDOW_MS) this.deaths.shift();
+    this.rejectAll(new MedSegError('OUT_OF_MEMORY',
+      'The compute engine stopped (most likely out of memory) and was restarted; the last update was lost. Edit again, or choose a smaller model.',
+      { detail }));
+    if (this.deaths.length > MAX_RESTARTS) {
+      this.dead = new MedSegError('INTERNAL', 'The compute engine keeps stopping. Save your work and restart the app.', { detail });
+      return;
+    }
+    this.link = this.open();
+    // The fresh worker knows nothing: give it the open volumes again (features recompute on the next job).
+    for (const [volumeId, volume] of this.volumes) {
+      this.request((reqId) => ({ type: 'attach', reqId, volumeId, volume })).catch(() => undefined);
+    }
   }
 
   // The job's arrays are cloned, not transferred: the session still reads its scribble snapshot while slices arrive.
@@ -61,7 +118,7 @@ export class WorkerCompute implements Compute {
     const reqId = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(reqId, { resolve, reject, cb });
-      this.port.postMessage(make(reqId));
+      this.link.port.postMessage(make(reqId));
     });
   }
 
@@ -86,9 +143,7 @@ export class WorkerCompute implements Compute {
     }
   }
 
-  private fail(e: MedSegError): void {
-    if (this.dead) return;
-    this.dead = e;
+  private rejectAll(e: MedSegError): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }

@@ -54,6 +54,7 @@ export async function loadNifti(path: string, opts?: LoadOptions): Promise<Volum
   if (sheared) warnings.push(shearWarning());
   const vol = buildVolume(grid, data, {
     format: 'nifti', sourceFiles: [path], seriesDescription: info.description || basename(path).replace(/\.nii(\.gz)?$/i, ''),
+    ...(info.volumes > 1 ? { timePoints: info.volumes } : {}),
   }, warnings);
   opts?.onProgress?.(1);
   return vol;

@@ -79,6 +79,10 @@ describe('SegmentationSession (in-process)', () => {
     expect(slices[0].event === 'prediction' && slices[0].payload.k).toBe(5);
     const done = events.filter((e) => e.event === 'predictionDone');
     expect(done.map((e) => e.payload.version)).toEqual([1]);
+    const progress = events.flatMap((e) => (e.event === 'featureProgress' ? [e.payload] : []));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[progress.length - 1]).toMatchObject({ volumeId: 'v1', provider: 'js' });
+    expect(progress[progress.length - 1].done).toBe(progress[progress.length - 1].total);
     const pred = session.getPrediction();
     expect(pred?.version).toBe(1);
     expect(dice(pred!.data, truth, 1)).toBeGreaterThanOrEqual(0.9);

@@ -10,6 +10,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { MedSegError, type Vec3 } from '../../../src-shared';
 import { loadEntry, scanPaths, writeVolume } from '../../io';
+import { writeSyntheticCtSeries } from '../../io/dicom';
 import type { CliCommand } from '../command';
 
 interface CaseResult {
@@ -57,6 +58,10 @@ export const benchIoCommand: CliCommand = {
             await writeVolume({ ...grid, data }, p);
             cases.push({ name: `synthetic 512×512×300 int16 ${ext}`, path: p, id: p, format: 'nifti', files: [p] });
           }
+          // The same volume as a DICOM series: 300 uncompressed single-frame files, written in shuffled order.
+          const dcmDir = join(tmp, 'synthetic_dicom_512x512x300');
+          const dcmFiles = await writeSyntheticCtSeries(dcmDir, { dims, spacing: grid.spacing, origin: grid.origin, data, shuffle: true });
+          cases.push({ name: 'synthetic 512×512×300 int16 DICOM series (300 files)', path: dcmDir, id: '', format: 'dicom', files: dcmFiles });
           const results: CaseResult[] = [];
           const bar = ctx.progress(cases.length, 'Benchmark');
           for (const [n, c] of cases.entries()) {

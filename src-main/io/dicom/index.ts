@@ -34,3 +34,4 @@ export { scanDicom, loadDicom };
 export { parseDicomBytes, readDicomFile, looksLikeDicom } from './parse';
 export { dicomFilesIn, scanDicomPaths, openDicomVolume } from './open';
 export type { DicomImageHandle, DicomObjectHandle, SeriesInfo } from './scan';
+export { writeSyntheticCtSeries, type SyntheticSeriesOptions } from './synthetic';

@@ -1,4 +1,5 @@
 /** Transfer syntax and SOP class UIDs we act on, and what kind of object a SOP class / modality is. */
+import { randomBytes } from 'node:crypto';
 import type { SeriesEntry } from '../types';
 
 export const TS = {
@@ -61,4 +62,9 @@ export function classify(sopClassUid: string | undefined, modality: string | und
   if (sopClassUid && OTHER_CLASS_PREFIXES.some((p) => sopClassUid.startsWith(p))) return 'other';
   if (modality && OTHER_MODALITIES.has(modality)) return 'other';
   return hasImagePixels ? 'image' : 'other';
+}
+
+/** A new globally unique UID from 128 random bits (the 2.25 UUID-derived root, PS3.5 B.2). */
+export function newUid(): string {
+  return `2.25.${BigInt(`0x${randomBytes(16).toString('hex')}`).toString()}`;
 }

@@ -6,8 +6,8 @@
  * TotalSegmentator DICOM example) and sorts frames its own way. Building the SEG dataset from our Volume's
  * geometry is direct and keeps frame positions exactly those of our grid; dcmjs still does the Part 10 encoding.
  */
-import { randomBytes } from 'node:crypto';
 import { axis, indexToWorld, MedSegError, type ClassSpec, type Volume } from '../../../src-shared';
+import { newUid } from '../dicom/uids';
 import { codesFor, rgbToDicomLab } from './codes';
 import { dcmjsSeg, type Naturalized } from './dcmjs-seg';
 
@@ -15,10 +15,7 @@ export const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
 const CT_IMAGE_CLASS = '1.2.840.10008.5.1.4.1.1.2';
 const MR_IMAGE_CLASS = '1.2.840.10008.5.1.4.1.1.4';
 
-/** A new globally unique UID from 128 random bits (the 2.25 UUID-derived root). */
-export function newUid(): string {
-  return `2.25.${BigInt(`0x${randomBytes(16).toString('hex')}`).toString()}`;
-}
+export { newUid };
 
 export interface SegExportInput {
   volume: Volume;

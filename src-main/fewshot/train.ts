@@ -4,7 +4,7 @@ import type { BackboneSettings, FeatureVolume } from '../features/types';
 import type { HeadKind, TrainedHead } from './head';
 import { trainLinear, type LinearOptions } from './heads/linear';
 import { trainProto, type ProtoOptions } from './heads/proto';
-import { gatherSamples } from './samples';
+import { gatherSamples, type SampleSet } from './samples';
 
 export interface TrainOptions extends LinearOptions, ProtoOptions {
   /** Backbone that made the features; stored in the head so it refuses other features later. */
@@ -15,11 +15,17 @@ export interface TrainOptions extends LinearOptions, ProtoOptions {
   spacing?: Vec3;
   /** Append position channels (a spatial prior per class). Default true. */
   position?: boolean;
+  /**
+   * Extra training samples derived from the gathered ones (e.g. multi-sequence dropout copies). Runs after the
+   * position channels are appended, before standardisation. Default: none.
+   */
+  augment?: (samples: SampleSet, featureDim: number) => SampleSet;
 }
 
 export function trainHead(kind: HeadKind, features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, opts: TrainOptions = {}): TrainedHead {
   const usePos = opts.position ?? true;
-  const s = gatherSamples(features, scribbles, dims, opts.maxPerClass, usePos ? opts.spacing ?? [1, 1, 1] : undefined);
+  const gathered = gatherSamples(features, scribbles, dims, opts.maxPerClass, usePos ? opts.spacing ?? [1, 1, 1] : undefined);
+  const s = opts.augment ? opts.augment(gathered, features.dim) : gathered;
   const ref = { id: opts.backbone?.id ?? 'unknown', dim: features.dim, names: features.names.slice(), settings: opts.backbone?.settings };
   const P = usePos ? s.dim - features.dim : 0;
   if (kind === 'linear') return { ...trainLinear(s, ref, opts), positionChannels: P };

@@ -13,3 +13,4 @@ export * from './types';
 export { scanPaths, openVolume, loadEntry, LOADERS, type ScanOptions, type ScanResult } from './registry';
 export { writeVolume, encodeVolume, outputFormat, WRITE_EXTENSIONS, type WritableVolume, type WriteOptions } from './write';
 export { resampleData, resampleVolume, resampleLabels, indexToIndexMatrix, type ResampleOptions } from './resample';
+export { exportSegmentation, checkOutputPath, classesFor, isSegPath, EXPORT_EXTENSIONS, type ExportResult } from './export';

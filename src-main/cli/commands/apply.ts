@@ -4,7 +4,7 @@
  * head names, else HEAD_MISMATCH.
  */
 import { MedSegError } from '../../../src-shared';
-import { openVolume } from '../../io';
+import { checkOutputPath, openVolume } from '../../io';
 import { loadHead, segment } from '../../fewshot';
 import type { CliCommand } from '../command';
 import { classVoxelCounts, extractWithProgress, makeBackbone, writeSegmentation, type BackboneName } from './segment';
@@ -24,17 +24,19 @@ export const applyCommand: CliCommand = {
       .description('apply a saved head to an image (JSON on stdout)')
       .requiredOption('--image <path>', 'image file or DICOM folder')
       .requiredOption('--head <file>', 'head saved by `medseg segment --save-head`')
-      .requiredOption('--out <path>', 'output segmentation (.nii.gz, .nii or .nrrd)')
+      .requiredOption('--out <path>', 'output: .dcm (DICOM SEG), .nii.gz, .nii or .nrrd')
+      .option('--force', 'replace an existing output file')
       .option('--model <onnx>', 'DINOv2 ONNX model, when the head was trained on dinov2 / hybrid features')
-      .action(async (o: { image: string; head: string; out: string; model?: string }) => {
+      .action(async (o: { image: string; head: string; out: string; model?: string; force?: boolean }) => {
+        await checkOutputPath(o.out, o.force);
         const head = await loadHead(o.head);
         const bb = await makeBackbone(backboneOf(head.backbone.id), o.model);
         const image = await openVolume(o.image);
         const features = await extractWithProgress(bb, image, ctx);
         const r = await segment({ volume: image, features, scribbles: new Uint8Array(0), head, refine: 'none', backboneId: bb.id });
-        await writeSegmentation(image, r.labels, o.out);
+        const warnings = await writeSegmentation(image, r.labels, o.out, o.force);
         await bb.dispose?.();
-        ctx.json({ written: o.out, backbone: bb.id, provider: bb.provider, classes: head.classes, voxels: classVoxelCounts(r.labels), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])) });
+        ctx.json({ written: o.out, warnings, backbone: bb.id, provider: bb.provider, classes: head.classes, voxels: classVoxelCounts(r.labels), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])) });
       });
   },
 };

@@ -3,7 +3,7 @@
  * Also home of the helpers the apply/bench commands share: backbone choice and label maps on the image grid.
  */
 import { BACKGROUND_ID, MedSegError, sameGrid, type Volume } from '../../../src-shared';
-import { openVolume, resampleLabels, writeVolume } from '../../io';
+import { checkOutputPath, exportSegmentation, openVolume, resampleLabels } from '../../io';
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
 import { createFilterBackbone, saveHead, segment, trainHead, type HeadKind } from '../../fewshot';
 import type { CliCommand, CliContext } from '../command';
@@ -68,8 +68,9 @@ export async function extractWithProgress(bb: FeatureBackbone, vol: Volume, ctx:
   }
 }
 
-export async function writeSegmentation(image: Volume, labels: Uint8Array, out: string): Promise<void> {
-  await writeVolume({ dims: image.dims, spacing: image.spacing, origin: image.origin, direction: image.direction, data: labels, meta: image.meta }, out, { overwrite: true });
+/** Write the result by extension (.dcm = DICOM SEG referencing the source series; .nii/.nii.gz/.nrrd label map). */
+export async function writeSegmentation(image: Volume, labels: Uint8Array, out: string, overwrite = false): Promise<string[]> {
+  return (await exportSegmentation(image, labels, out, { overwrite })).warnings;
 }
 
 export function classVoxelCounts(labels: Uint8Array): Record<string, number> {
@@ -88,13 +89,15 @@ export const segmentCommand: CliCommand = {
       .description('segment an image from a few labeled strokes (JSON on stdout)')
       .requiredOption('--image <path>', 'image file or DICOM folder')
       .requiredOption('--labels <path>', 'strokes: 0 unlabeled, class ids 1..254, background = --background-label')
-      .requiredOption('--out <path>', 'output segmentation (.nii.gz, .nii or .nrrd); 0 = background')
+      .requiredOption('--out <path>', 'output: .dcm (DICOM SEG referencing a DICOM source), .nii.gz, .nii or .nrrd (0 = background)')
+      .option('--force', 'replace an existing output file')
       .option('--backbone <name>', 'filters | dinov2 | hybrid', 'filters')
       .option('--model <onnx>', 'DINOv2 ONNX model (dinov2 / hybrid)')
       .option('--head <kind>', 'linear | proto', 'linear')
       .option('--save-head <file>', 'also save the trained head (JSON)')
       .option('--background-label <n>', 'value in the strokes file that means background', '255')
-      .action(async (o: { image: string; labels: string; out: string; backbone: string; model?: string; head: string; saveHead?: string; backgroundLabel: string }) => {
+      .action(async (o: { image: string; labels: string; out: string; backbone: string; model?: string; head: string; saveHead?: string; backgroundLabel: string; force?: boolean }) => {
+        await checkOutputPath(o.out, o.force);
         const bgl = Number(o.backgroundLabel);
         if (!Number.isInteger(bgl) || bgl < 1 || bgl > 255) throw new MedSegError('INVALID_ARGUMENT', '--background-label must be a whole number from 1 to 255.');
         const kind = parseHeadKind(o.head);
@@ -114,11 +117,11 @@ export const segmentCommand: CliCommand = {
         const head = trainHead(kind, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing });
         const trainMs = performance.now() - t1;
         const r = await segment({ volume: image, features, scribbles, head });
-        await writeSegmentation(image, r.labels, o.out);
+        const warnings = await writeSegmentation(image, r.labels, o.out, o.force);
         if (o.saveHead) await saveHead(head, o.saveHead);
         await bb.dispose?.();
         ctx.json({
-          written: o.out, head: o.saveHead ?? null, backbone: bb.id, provider: bb.provider, headKind: kind, classes: head.classes,
+          written: o.out, warnings, head: o.saveHead ?? null, backbone: bb.id, provider: bb.provider, headKind: kind, classes: head.classes,
           labeledVoxels: Object.fromEntries(head.classes.map((c, i) => [String(c), head.counts[i]])), voxels: classVoxelCounts(r.labels),
           featureMs: Math.round(featureMs), trainMs: Math.round(trainMs), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
         });

@@ -4,6 +4,7 @@
  * slice costs one putImageData, never a texture re-upload or a WebGL frame. Touches `window`: browser only.
  */
 import '@kitware/vtk.js/Rendering/OpenGL/Profiles/Volume';
+import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow'; // registers the 'WebGL' view
 import vtkRenderWindow from '@kitware/vtk.js/Rendering/Core/RenderWindow';
 import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';

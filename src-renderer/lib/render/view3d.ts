@@ -4,6 +4,7 @@
  * canvas resolution, and it never sits in the slice views' animation frames. Browser only.
  */
 import '@kitware/vtk.js/Rendering/OpenGL/Profiles/Volume';
+import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow'; // registers the 'WebGL' view
 import '@kitware/vtk.js/Rendering/OpenGL/Profiles/Geometry';
 import vtkRenderWindow from '@kitware/vtk.js/Rendering/Core/RenderWindow';
 import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
@@ -13,6 +14,8 @@ import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransf
 import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction';
 import vtkActor from '@kitware/vtk.js/Rendering/Core/Actor';
 import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper';
+import vtkRenderWindowInteractor from '@kitware/vtk.js/Rendering/Core/RenderWindowInteractor';
+import vtkInteractorStyleTrackballCamera from '@kitware/vtk.js/Interaction/Style/InteractorStyleTrackballCamera';
 import vtkImageMarchingCubes from '@kitware/vtk.js/Filters/General/ImageMarchingCubes';
 import type { ClassSpec, VolumeHeader, VoxelArray } from '../../../src-shared';
 import { downsample, downsampleStep } from '../data/downsample';
@@ -52,7 +55,15 @@ export class View3D {
     c.style.height = '100%';
     c.style.position = 'absolute';
     c.style.inset = '0';
+    // The volume mapper needs an interactor (it lowers quality while the user rotates); it also gives trackball rotation.
+    const iren = vtkRenderWindowInteractor.newInstance();
+    iren.setView(this.gl as never);
+    iren.initialize();
+    iren.bindEvents(container);
+    iren.setInteractorStyle(vtkInteractorStyleTrackballCamera.newInstance());
+    this.iren = iren;
   }
+  private readonly iren: ReturnType<typeof vtkRenderWindowInteractor.newInstance>;
 
   setVolume(header: VolumeHeader, voxels: VoxelArray): void {
     this.header = header;
@@ -149,6 +160,8 @@ export class View3D {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.iren.unbindEvents();
+    this.iren.delete();
     this.gl.delete();
     this.rw.delete();
   }

@@ -75,6 +75,8 @@ export class Workstation {
   undoDepth = $state(0);
   redoDepth = $state(0);
 
+  /** Per view: voxel → client (page) pixel, for tests that paint with the real mouse. Not reactive. */
+  views: Partial<Record<string, { toClient(ijk: Vec3): { x: number; y: number } }>> = {};
   scribble: ScribbleLayer | null = null;
   prediction: Uint8Array | null = null;
   uncertainty: Uint8Array | null = null;

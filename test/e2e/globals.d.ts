@@ -1,0 +1,7 @@
+import type { Workstation } from '../../src-renderer/lib/state/workstation.svelte';
+declare global {
+  interface Window {
+    __medseg: Workstation;
+  }
+}
+export {};

@@ -7,6 +7,8 @@ import { checkOutputPath, exportSegmentation, openVolume, resampleLabels } from 
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
 import { createFilterBackbone, saveHead, segment, trainHead, type HeadKind } from '../../fewshot';
 import type { CliCommand, CliContext } from '../command';
+import { parseSequenceSpec, resolveDrop, type SequenceSpec } from '../../engine/multiseq/spec';
+import { openStudy, runMultiSequence } from '../../engine/multiseq/pipeline';
 
 export type BackboneName = 'filters' | 'dinov2' | 'hybrid';
 
@@ -81,35 +83,87 @@ export function classVoxelCounts(labels: Uint8Array): Record<string, number> {
   return r;
 }
 
+/** Commander collector for repeatable options (--image, --drop). */
+export function collectImages(v: string, prev?: string[]): string[] {
+  return [...(prev ?? []), v];
+}
+
+function mapBackground(scribbles: Uint8Array, bgl: number, path: string): void {
+  if (bgl === BACKGROUND_ID) return;
+  for (let i = 0; i < scribbles.length; i++) {
+    if (scribbles[i] === bgl) scribbles[i] = BACKGROUND_ID;
+    else if (scribbles[i] === BACKGROUND_ID) throw new MedSegError('INVALID_ARGUMENT', `The strokes use 255 while background is ${bgl}; class ids must be 1–254.`, { path });
+  }
+}
+
+/** Sequences of other patients/studies: keep the typed error, and tell the user how to go ahead. */
+export async function openStudyForCli(specs: SequenceSpec[], confirmMismatch?: boolean): ReturnType<typeof openStudy> {
+  try {
+    return await openStudy(specs, { confirmMismatch });
+  } catch (e) {
+    if (e instanceof MedSegError && e.code === 'SEQUENCE_MISMATCH') {
+      throw new MedSegError('SEQUENCE_MISMATCH', `${e.message} If they belong together, run again with --confirm-mismatch.`, { detail: e.detail });
+    }
+    throw e;
+  }
+}
+
+/** `segment` with several --image: fused features of all sequences, a head trained with sequence dropout. */
+async function segmentStudy(specs: SequenceSpec[], o: { labels: string; out: string; backbone: string; model?: string; saveHead?: string; force?: boolean; drop?: string[]; confirmMismatch?: boolean }, kind: HeadKind, bgl: number, ctx: CliContext): Promise<void> {
+  const study = await openStudyForCli(specs, o.confirmMismatch);
+  const names = study.sequences.map((s) => s.name);
+  const drop = resolveDrop(o.drop ?? [], names);
+  const reference = study.sequences[0].volume;
+  const scribbles = await labelsOnImage(o.labels, reference);
+  mapBackground(scribbles, bgl, o.labels);
+  const bb = await makeBackbone(parseBackbone(o.backbone), o.model);
+  const bar = ctx.progress(1, `Features (${names.join(', ')})`);
+  let r;
+  try {
+    r = await runMultiSequence(study, { backbone: bb, head: kind, scribbles, drop, onProgress: (p) => bar.update(p.total ? p.done / p.total : 0) });
+  } finally {
+    bar.stop();
+  }
+  const warnings = [...study.warnings, ...(await writeSegmentation(reference, r.labels, o.out, o.force))];
+  if (o.saveHead) await saveHead(r.head, o.saveHead);
+  await bb.dispose?.();
+  ctx.json({
+    written: o.out, warnings, head: o.saveHead ?? null, backbone: r.backbone.id, provider: bb.provider, headKind: kind, classes: r.head.classes,
+    sequences: study.sequences.map((s) => ({ name: s.name, coveredFraction: Math.round(s.coveredFraction * 1000) / 1000 })), dropped: drop, guide: r.guide,
+    labeledVoxels: Object.fromEntries(r.head.classes.map((c, i) => [String(c), r.head.counts[i]])), voxels: classVoxelCounts(r.labels),
+    featureMs: Math.round(r.timings.features), trainMs: Math.round(r.timings.train), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
+  });
+}
+
 export const segmentCommand: CliCommand = {
   name: 'segment',
   register(program, ctx) {
     program
       .command('segment')
       .description('segment an image from a few labeled strokes (JSON on stdout)')
-      .requiredOption('--image <path>', 'image file or DICOM folder')
+      .requiredOption('--image <path>', 'image file or DICOM folder; repeat once per sequence (name=path names it, e.g. flair=FLAIR.nii.gz)', collectImages)
       .requiredOption('--labels <path>', 'strokes: 0 unlabeled, class ids 1..254, background = --background-label')
       .requiredOption('--out <path>', 'output: .dcm (DICOM SEG referencing a DICOM source), .nii.gz, .nii or .nrrd (0 = background)')
+      .option('--drop <name>', 'several sequences: leave this one out at prediction time (trained with all; repeatable)', collectImages)
+      .option('--confirm-mismatch', 'several sequences: combine them even if they belong to different patients or studies')
       .option('--force', 'replace an existing output file')
       .option('--backbone <name>', 'filters | dinov2 | hybrid', 'filters')
       .option('--model <onnx>', 'DINOv2 ONNX model (dinov2 / hybrid)')
       .option('--head <kind>', 'linear | proto', 'linear')
       .option('--save-head <file>', 'also save the trained head (JSON)')
       .option('--background-label <n>', 'value in the strokes file that means background', '255')
-      .action(async (o: { image: string; labels: string; out: string; backbone: string; model?: string; head: string; saveHead?: string; backgroundLabel: string; force?: boolean }) => {
+      .action(async (o: { image: string[]; labels: string; out: string; backbone: string; model?: string; head: string; saveHead?: string; backgroundLabel: string; force?: boolean; drop?: string[]; confirmMismatch?: boolean }) => {
         await checkOutputPath(o.out, o.force);
         const bgl = Number(o.backgroundLabel);
         if (!Number.isInteger(bgl) || bgl < 1 || bgl > 255) throw new MedSegError('INVALID_ARGUMENT', '--background-label must be a whole number from 1 to 255.');
         const kind = parseHeadKind(o.head);
+        const specs = o.image.map(parseSequenceSpec);
+        if (specs.length > 1) return segmentStudy(specs, o, kind, bgl, ctx);
+        if (o.drop?.length) throw new MedSegError('INVALID_ARGUMENT', '--drop needs several sequences (--image given more than once).');
         const bb = await makeBackbone(parseBackbone(o.backbone), o.model);
-        const image = await openVolume(o.image);
+        const image = await openVolume(specs[0].path);
         const scribbles = await labelsOnImage(o.labels, image);
-        if (bgl !== BACKGROUND_ID) {
-          for (let i = 0; i < scribbles.length; i++) {
-            if (scribbles[i] === bgl) scribbles[i] = BACKGROUND_ID;
-            else if (scribbles[i] === BACKGROUND_ID) throw new MedSegError('INVALID_ARGUMENT', `The strokes use 255 while background is ${bgl}; class ids must be 1–254.`, { path: o.labels });
-          }
-        }
+        mapBackground(scribbles, bgl, o.labels);
         const t0 = performance.now();
         const features = await extractWithProgress(bb, image, ctx);
         const featureMs = performance.now() - t0;

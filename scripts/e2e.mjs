@@ -3,6 +3,8 @@
 // against it in Debian's Chromium, stop the bridge. Exits non-zero when anything fails.
 // Extra arguments go to `playwright test` (e.g. a file name or --grep).
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +14,10 @@ const STARTUP_MS = 240_000; // includes a cold build on a 2-core machine
 
 function startBridge() {
   return new Promise((resolveUrl, reject) => {
+    // A fresh user folder per run: autosaved workspaces from earlier runs must not restore old strokes.
+    const home = mkdtempSync(join(tmpdir(), 'medseg-e2e-home-'));
     const child = spawn(process.execPath, [join(root, 'scripts', 'web.mjs'), '--port', '0'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: false,
+      cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: false, env: { ...process.env, MEDSEG_HOME: home },
     });
     const timer = setTimeout(() => {
       child.kill('SIGTERM');

@@ -231,12 +231,97 @@ export interface SystemEvents {
   status: SystemStatus;
 }
 
+export interface ExportResult {
+  path: string;
+  format: 'dicom-seg' | 'nii' | 'nii.gz' | 'nrrd';
+  warnings: string[];
+}
+
+export interface ImportLabelsResult {
+  /** Classes added or updated by the import (locked when imported as locked). */
+  classes: ClassSpec[];
+  /** Scribble-map version after the import (the imported voxels are one edit, journaled like a stroke). */
+  version: number;
+  labeledVoxels: number;
+  warnings: string[];
+}
+
+/** Export, import and carrying a trained head from study to study. Paths are chosen by the user (Electron: dialogs). */
+export interface ExchangeService {
+  /** Write the current prediction: .dcm (DICOM SEG) or .nii/.nii.gz/.nrrd. FILE_EXISTS unless overwrite. */
+  exportSegmentation(volumeId: string, path: string, overwrite?: boolean): Promise<ExportResult>;
+  /** Existing labels from DICOM SEG / NIfTI / NRRD as starting strokes, or as locked classes. */
+  importLabels(volumeId: string, path: string, mode: 'labels' | 'locked', allowOtherSeries?: boolean): Promise<ImportLabelsResult>;
+  /** Save the head of the latest update (classes, backbone, settings, weights) to a file. */
+  saveHead(volumeId: string, path: string, overwrite?: boolean): Promise<{ path: string; classes: number[] }>;
+  /** Apply a head saved from another study of the same kind; painting here keeps refining it. HEAD_MISMATCH when it cannot serve this study. */
+  applyHead(volumeId: string, path: string): Promise<{ classes: ClassSpec[]; version: number }>;
+}
+
+export interface ExchangeEvents {
+  /** Nothing streams yet; kept so every service has an event map. */
+  saved: { path: string };
+}
+
+export type PacsAuth = { type: 'none' } | { type: 'basic'; username: string; password?: string } | { type: 'bearer'; token?: string };
+
+export interface PacsServerSettings {
+  /** DICOMweb root, e.g. http://pacs.local:8042/dicom-web */
+  url: string;
+  auth: PacsAuth;
+}
+
+/** What the UI may read back: never the password or token, only whether one is stored. */
+export interface PacsServerInfo {
+  url: string;
+  authType: PacsAuth['type'];
+  username?: string;
+  secretStored: boolean;
+  /** 'keychain' (Electron safeStorage) or 'file' (web mode / CLI: a private file in the user's folder). */
+  secretStorage: 'keychain' | 'file' | 'none';
+}
+
+export interface PacsStudy {
+  studyInstanceUid: string;
+  patientName: string;
+  patientId: string;
+  studyDate: string;
+  description: string;
+  modalities: string[];
+}
+
+export interface PacsSeries {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  modality: string;
+  description: string;
+  seriesNumber?: number;
+  instanceCount?: number;
+}
+
+/** A PACS speaking DICOMweb: browse (QIDO-RS), open (WADO-RS), store the segmentation back (STOW-RS). */
+export interface PacsService {
+  getServer(): Promise<PacsServerInfo | null>;
+  setServer(settings: PacsServerSettings): Promise<PacsServerInfo>;
+  searchStudies(query: { patientName?: string; patientId?: string; studyDate?: string }): Promise<PacsStudy[]>;
+  searchSeries(studyInstanceUid: string): Promise<PacsSeries[]>;
+  openSeries(studyInstanceUid: string, seriesInstanceUid: string): Promise<OpenedVolume>;
+  /** Export the current prediction as DICOM SEG and store it on the server. */
+  storeSegmentation(volumeId: string): Promise<{ seriesInstanceUid: string; warnings: string[] }>;
+}
+
+export interface PacsEvents {
+  progress: { done: number; total: number; stage: 'retrieve' | 'store' };
+}
+
 /** All services by name. */
 export interface Services {
   study: StudyService;
   segmentation: SegmentationService;
   models: ModelService;
   system: SystemService;
+  exchange: ExchangeService;
+  pacs: PacsService;
 }
 
 /** All event maps by service name. */
@@ -245,6 +330,8 @@ export interface ServiceEvents {
   segmentation: SegmentationEvents;
   models: ModelEvents;
   system: SystemEvents;
+  exchange: ExchangeEvents;
+  pacs: PacsEvents;
 }
 
 export type ServiceName = keyof Services;
@@ -274,6 +361,14 @@ export const SERVICE_TABLE = {
   system: {
     methods: ['status'],
     events: ['status'],
+  },
+  exchange: {
+    methods: ['exportSegmentation', 'importLabels', 'saveHead', 'applyHead'],
+    events: ['saved'],
+  },
+  pacs: {
+    methods: ['getServer', 'setServer', 'searchStudies', 'searchSeries', 'openSeries', 'storeSegmentation'],
+    events: ['progress'],
   },
 } as const;
 

@@ -27,6 +27,14 @@ export const PATH_ARGUMENTS: Readonly<Record<string, (args: unknown[]) => string
   'study.openPath': (args) => [args[0] as string],
   'study.scan': (args) => args[0] as string[],
   'models.import': (args) => [args[0] as string],
+  'exchange.importLabels': (args) => [args[1] as string],
+  'exchange.applyHead': (args) => [args[1] as string],
+};
+
+/** Methods that write to a path: allowed only for paths the user chose in a save dialog. */
+export const WRITE_PATH_ARGUMENTS: Readonly<Record<string, (args: unknown[]) => string[]>> = {
+  'exchange.exportSegmentation': (args) => [args[1] as string],
+  'exchange.saveHead': (args) => [args[1] as string],
 };
 
 /** Handlers for every service method in the table, going through the shared dispatcher (validation inside). */
@@ -34,11 +42,13 @@ export function serviceHandlers(dispatch: Dispatch, grants: PathGrants): Map<str
   const handlers = new Map<string, ChannelHandler>();
   for (const { channel, service, method } of allMethodChannels()) {
     const pathsOf = PATH_ARGUMENTS[channel];
+    const writePathsOf = WRITE_PATH_ARGUMENTS[channel];
     handlers.set(channel, async (args) => {
       if (pathsOf) {
         // Validate first so the grant check sees well-formed strings; the dispatcher validates again (cheap).
         for (const p of pathsOf(validateArgs(service, method, args))) grants.require(p, 'read');
       }
+      if (writePathsOf) for (const p of writePathsOf(validateArgs(service, method, args))) grants.require(p, 'write');
       return dispatch(channel, args);
     });
   }

@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, session } from 'electron';
-import { WorkerCompute } from '../engine/workerCompute';
-import { createServices } from '../services';
+import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, safeStorage, session } from 'electron';
+import { ModelStore } from '../features/models';
+import { createServices, EncryptedSecretStore, FileSecretStore } from '../services';
 import { startApp } from './lifecycle';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -26,8 +26,15 @@ startApp(
           versions: { app: app.getVersion(), node: process.versions.node, electron: process.versions.electron, chrome: process.versions.chrome },
         },
         recentFile: join(app.getPath('userData'), 'recent.json'),
+        // Autosaved workspaces, PACS settings and imported models live in the user's data folder.
+        dataDir: app.getPath('userData'),
+        modelStore: new ModelStore(join(app.getPath('userData'), 'models')),
+        // Server passwords/tokens: the OS keychain where Electron can reach it, else a private file.
+        secrets: safeStorage?.isEncryptionAvailable?.()
+          ? new EncryptedSecretStore(join(app.getPath('userData'), 'secrets.json'), (t) => safeStorage.encryptString(t), (b) => safeStorage.decryptString(b))
+          : new FileSecretStore(join(app.getPath('userData'), 'secrets.json')),
         // onnxruntime's run() blocks its thread: all heavy work goes to the compute worker (out/main/worker.js).
-        compute: WorkerCompute.spawn(join(here, 'worker.js')),
+        workerFile: join(here, 'worker.js'),
       });
     },
   },

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     workerFile: opts.inProcess ? undefined : workerFile,
     modelStore: new ModelStore(),
     recentFile: join(configDir, 'recent-web.json'),
+    dataDir: configDir,
     system: {
       mode: 'web',
       versions: { app: readVersion(resolve(here, '..', '..', 'package.json')) ?? 'unknown', node: process.versions.node, onnxruntime: onnxVersion() },

@@ -17,11 +17,16 @@ export interface SegmentJob {
   order: number[];
   backbone: string;
   headKind: string;
+  /** A head carried over from another study (JSON of fewshot headToJson): predicts alone until the user paints,
+   * then its confident predictions become sparse extra training labels (the user's strokes always win). */
+  priorHead?: string;
 }
 
 export interface JobCallbacks {
   onSlice(k: number, labels: Uint8Array, uncertainty: Uint8Array): void;
   onProgress(p: FeatureProgress): void;
+  /** The head this job trained (or applied), as JSON, for saving and carrying over. */
+  onHead?(json: string): void;
 }
 
 export interface Compute {
@@ -67,6 +72,7 @@ export class LocalCompute implements Compute {
     if (signal.aborted) throw cancelled();
     await this.kernel.segment({
       volume, features, backboneId: job.backbone, scribbles: job.scribbles, headKind: job.headKind, locked: job.locked, lockedLabels: job.lockedLabels, order: job.order, signal,
+      priorHead: job.priorHead, onHead: cb.onHead,
       onSlice: (k, labels, uncertainty) => {
         if (!signal.aborted) cb.onSlice(k, labels, uncertainty);
       },

@@ -9,6 +9,7 @@ import {
 import type { Compute } from './compute';
 import type { Kernel } from './kernel';
 import { SegmentationSession, type SessionEmit } from './session';
+import { Workspace, workspaceDirFor, workspaceKeyFor } from './workspace';
 
 export interface EngineOptions {
   compute: Compute;
@@ -17,6 +18,17 @@ export interface EngineOptions {
   settings?: Partial<SegmentationSettings>;
   /** Extra backbones (e.g. imported DINOv2 models); 'filters' is always there. */
   backbones?: () => Promise<ChoiceInfo[]>;
+  /** User data folder (MEDSEG_HOME / Electron userData): each study's autosaved workspace lives under it. */
+  dataDir?: string;
+}
+
+export interface OpenResult {
+  volumeId: string;
+  session: SegmentationSession;
+  /** Strokes restored from the study's workspace (0 for a first open). */
+  restoredStrokes: number;
+  /** What restoring had to do, for the user. */
+  warnings: string[];
 }
 
 export const DEFAULT_SETTINGS: SegmentationSettings = { backbone: 'filters', head: 'linear', debounceMs: 150 };
@@ -41,6 +53,24 @@ export class Engine {
     const session = new SegmentationSession(volumeId, volume, this.opts.compute, this.opts.kernel, this.opts.emit, this.sessionOptions());
     this.sessions.set(volumeId, session);
     return { volumeId, session };
+  }
+
+  /**
+   * Open a volume with its autosaved workspace: earlier strokes, classes and carried-over head come back as they
+   * were (after a normal close or a crash). Without a data folder it is a plain open.
+   */
+  async openWithWorkspace(volume: Volume): Promise<OpenResult> {
+    const { volumeId, session } = this.open(volume);
+    if (!this.opts.dataDir) return { volumeId, session, restoredStrokes: 0, warnings: [] };
+    const dir = workspaceDirFor(workspaceKeyFor(volume), this.opts.dataDir);
+    const r = await Workspace.open(dir, volume.data.length, { defaultMeta: { classes: [], source: { series: volume.meta.seriesInstanceUid, files: volume.meta.sourceFiles?.slice(0, 3) } } });
+    const head = r.restored ? (await r.workspace.readBlob('prior-head.json'))?.toString('utf8') ?? null : null;
+    session.attachWorkspace(r.workspace, r.restored, head);
+    let strokes = 0;
+    if (r.restored) for (let i = 0; i < r.workspace.labels.length; i++) if (r.workspace.labels[i]) strokes++;
+    const warnings = [...r.warnings];
+    if (strokes > 0) warnings.unshift(`Your earlier work on this study was restored (${strokes} labeled voxels).`);
+    return { volumeId, session, restoredStrokes: strokes, warnings };
   }
 
   session(volumeId: string): SegmentationSession {

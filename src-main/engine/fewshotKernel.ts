@@ -2,9 +2,9 @@
  * The real Kernel: features from features/ (filter bank now; DINOv2 backbones through `backbones`), training and
  * prediction from fewshot/.
  */
-import { MedSegError, type Vec3 } from '../../src-shared';
+import { BACKGROUND_ID, MedSegError, type Vec3 } from '../../src-shared';
 import type { FeatureBackbone } from '../features/types';
-import { createFilterBackbone, leastCertainSlice, segment, trainHead, type HeadKind } from '../fewshot';
+import { assertHeadMatches, createFilterBackbone, headFromJson, headToJson, leastCertainSlice, segment, trainHead, type HeadKind, type TrainedHead } from '../fewshot';
 import type { Kernel, KernelSegmentArgs } from './kernel';
 
 const HEAD_KINDS: readonly HeadKind[] = ['linear', 'proto'];
@@ -39,12 +39,24 @@ export function createFewshotKernel(backbones: Record<string, BackboneFactory> =
       }
       const dims = a.volume.dims as Vec3;
       const backbone = await made.get(a.backboneId);
-      const head = trainHead(a.headKind as HeadKind, a.features, a.scribbles, dims, backbone ? { backbone: { id: backbone.id, settings: backbone.settings } } : {});
+      const locked = a.lockedLabels && a.locked.length ? { classIds: a.locked, labels: a.lockedLabels } : undefined;
+      const prior = a.priorHead ? headFromJson(a.priorHead) : null;
+      if (prior) assertHeadMatches(prior, a.features, a.backboneId);
+      let scribbles = a.scribbles;
+      if (prior && distinctLabels(scribbles) < 2) {
+        // A carried-over head and no strokes of two classes yet: its prediction is the answer.
+        a.onHead?.(a.priorHead!);
+        // Propagation needs strokes of two classes; until then the carried-over head alone predicts.
+        await segment({ volume: a.volume, features: a.features, scribbles: new Uint8Array(0), head: prior, refine: 'none', locked, order: a.order, signal: a.signal, onSlice: a.onSlice, backboneId: a.backboneId });
+        return;
+      }
+      if (prior) scribbles = await withPriorLabels(a, prior, dims);
+      const head = trainHead(a.headKind as HeadKind, a.features, scribbles, dims, backbone ? { backbone: { id: backbone.id, settings: backbone.settings } } : {});
       if (a.signal.aborted) throw new MedSegError('CANCELLED', 'The update was replaced by a newer edit.');
+      a.onHead?.(headToJson(head));
       await segment({
         volume: a.volume, features: a.features, scribbles: a.scribbles, head,
-        locked: a.lockedLabels && a.locked.length ? { classIds: a.locked, labels: a.lockedLabels } : undefined,
-        order: a.order, signal: a.signal, onSlice: a.onSlice,
+        locked, order: a.order, signal: a.signal, onSlice: a.onSlice,
       });
     },
     leastCertainSlice(uncertainty: Uint8Array, dims: Vec3): { k: number; uncertainty: number } {
@@ -55,4 +67,34 @@ export function createFewshotKernel(backbones: Record<string, BackboneFactory> =
       return { k, uncertainty: plane ? sum / plane / 255 : 0 };
     },
   };
+}
+
+/**
+ * Keep refining a carried-over head: its confident predictions on this study, sampled sparsely (every 31st voxel,
+ * uncertainty under 25%), join the user's strokes as training labels. Strokes always win where both exist, so a
+ * few corrections override what the old head believed, while the rest of its knowledge is kept.
+ */
+async function withPriorLabels(a: KernelSegmentArgs, prior: TrainedHead, dims: Vec3): Promise<Uint8Array> {
+  const r = await segment({ volume: a.volume, features: a.features, scribbles: new Uint8Array(0), head: prior, refine: 'none', signal: a.signal, backboneId: a.backboneId });
+  const out = a.scribbles.slice();
+  const n = dims[0] * dims[1] * dims[2];
+  for (let v = 0; v < n; v += 31) {
+    if (out[v] !== 0 || r.uncertainty[v] > 64) continue;
+    out[v] = r.labels[v] === 0 ? BACKGROUND_ID : r.labels[v];
+  }
+  return out;
+}
+
+/** Number of different labels painted (background counts as one). */
+function distinctLabels(scribbles: Uint8Array): number {
+  const seen = new Uint8Array(256);
+  let n = 0;
+  for (let i = 0; i < scribbles.length; i++) {
+    const v = scribbles[i];
+    if (v && !seen[v]) {
+      seen[v] = 1;
+      if (++n >= 2) return n;
+    }
+  }
+  return n;
 }

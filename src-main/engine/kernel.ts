@@ -22,6 +22,10 @@ export interface KernelSegmentArgs {
   signal: AbortSignal;
   /** One finished slice: labels (prediction convention) and uncertainty 0..255, nx*ny each. */
   onSlice: (k: number, labels: Uint8Array, uncertainty: Uint8Array) => void;
+  /** A head carried over from another study (see SegmentJob.priorHead). */
+  priorHead?: string;
+  /** Receives the head used for this prediction, as JSON. */
+  onHead?: (json: string) => void;
 }
 
 export interface Kernel {

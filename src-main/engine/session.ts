@@ -8,6 +8,7 @@ import {
   type ClassSpec, type LabelDiff, type SegmentationEvents, type SliceSuggestion, type VersionedMap, type Volume,
 } from '../../src-shared';
 import type { Compute } from './compute';
+import type { Workspace } from './workspace';
 import type { Kernel } from './kernel';
 
 export type SessionEmit = <E extends keyof SegmentationEvents>(event: E, payload: SegmentationEvents[E]) => void;
@@ -41,6 +42,12 @@ export class SegmentationSession {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private readonly attached: Promise<void>;
+  /** Autosave: every edit is journaled here; classes and the trained head are saved beside it. */
+  private workspace: Workspace | null = null;
+  private persisting: Promise<unknown> = Promise.resolve();
+  /** A head carried over from another study (JSON), and the head of the latest update (JSON). */
+  private priorHead: string | null = null;
+  private lastHead: string | null = null;
 
   constructor(
     readonly volumeId: string,
@@ -66,9 +73,45 @@ export class SegmentationSession {
     if (changed && this.prediction) this.schedule(0);
   }
 
+  /**
+   * Bind the study's workspace. When it holds earlier work (reopened or recovered after a crash), the strokes,
+   * classes and carried-over head come back exactly as they were and an update starts.
+   */
+  attachWorkspace(ws: Workspace, restored: boolean, head: string | null): void {
+    this.workspace = ws;
+    if (!restored) return;
+    this.scribbles.set(ws.labels);
+    this.version = ws.version;
+    if (ws.meta.classes.length) this.classes = ws.meta.classes.map((c) => ({ ...c }));
+    this.priorHead = typeof ws.meta.view?.priorHead === 'string' ? head : null;
+    if (this.scribbles.some((v) => v !== 0) || this.priorHead) this.schedule(0);
+  }
+
+  /** Resolves when every edit so far is on disk; rejects with WRITE_FAILED (the edits stay in memory). */
+  flush(): Promise<unknown> {
+    return this.persisting;
+  }
+
+  /** Use a head trained on another study: predict with it now, keep refining it with strokes here. */
+  applyHead(json: string, classes: ClassSpec[]): number {
+    this.assertOpen();
+    this.priorHead = json;
+    for (const c of classes) if (!this.classes.some((k) => k.id === c.id)) this.classes.push({ ...c });
+    this.persistMeta();
+    void this.workspace?.saveBlob('prior-head.json', json).catch((e) => this.reportSaveError(e));
+    this.schedule(0);
+    return this.version;
+  }
+
+  /** The head of the latest update (JSON), or null before the first one. */
+  currentHead(): string | null {
+    return this.lastHead;
+  }
+
   setClasses(classes: ClassSpec[]): void {
     const lockedBefore = this.lockedIds().join(',');
     this.classes = classes.map((c) => ({ ...c, color: [...c.color] as [number, number, number] }));
+    this.persistMeta();
     // Unlocking a class lets the model change it again: refresh so the user sees that.
     if (this.lockedIds().join(',') !== lockedBefore && this.prediction) this.schedule(this.options.debounceMs);
   }
@@ -87,6 +130,11 @@ export class SegmentationSession {
     }
     for (let i = 0; i < diff.indices.length; i++) this.scribbles[diff.indices[i]] = diff.values[i];
     this.version++;
+    if (this.workspace) {
+      const saved = this.workspace.apply(diff);
+      this.persisting = saved;
+      saved.catch((e) => this.reportSaveError(e));
+    }
     this.schedule(this.options.debounceMs);
     return this.version;
   }
@@ -128,11 +176,25 @@ export class SegmentationSession {
 
   close(): void {
     this.closed = true;
+    const ws = this.workspace;
+    this.workspace = null;
+    if (ws) void this.persisting.catch(() => undefined).then(() => ws.close()).catch(() => undefined);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.running?.controller.abort();
     this.settleIdle();
     void this.compute.detach(this.volumeId).catch(() => undefined);
+  }
+
+  private persistMeta(): void {
+    if (!this.workspace) return;
+    const meta = { ...this.workspace.meta, classes: this.getClasses(), view: { ...(this.workspace.meta.view ?? {}), priorHead: this.priorHead ? 'prior-head.json' : null } };
+    void this.workspace.saveMeta(meta).catch((e) => this.reportSaveError(e));
+  }
+
+  private reportSaveError(e: unknown): void {
+    const err = toMedSegError(e, 'WRITE_FAILED', 'Saving your work failed; it is kept in memory.');
+    this.emit('error', { ...err.toJSON(), volumeId: this.volumeId });
   }
 
   private assertOpen(): void {
@@ -186,8 +248,12 @@ export class SegmentationSession {
     try {
       await this.attached;
       await this.compute.segment(
-        { volumeId: this.volumeId, version, scribbles, locked, lockedLabels: locked.length && base ? base : undefined, order: sliceOrder(this.visible, nz), backbone: this.options.backbone, headKind: this.options.headKind },
+        { volumeId: this.volumeId, version, scribbles, locked, lockedLabels: locked.length && base ? base : undefined, order: sliceOrder(this.visible, nz), backbone: this.options.backbone, headKind: this.options.headKind, priorHead: this.priorHead ?? undefined },
         {
+          onHead: (json) => {
+            if (signal.aborted) return;
+            this.lastHead = json;
+          },
           onProgress: (p) => {
             if (!signal.aborted) this.emit('featureProgress', { volumeId: this.volumeId, done: p.done, total: p.total, provider: p.provider ?? 'cpu' });
           },
@@ -201,7 +267,9 @@ export class SegmentationSession {
               // What the user painted is the truth on those voxels.
               if (s !== 0) out = s === BACKGROUND_ID ? 0 : s;
               // Locked classes keep exactly the voxels they had: nothing leaves them and nothing joins them.
+              // Before any prediction a locked class is exactly its painted (or imported) voxels.
               if (base && (lockedSet[base[v]] || lockedSet[out])) out = base[v];
+              else if (!base && lockedSet[out] && s !== out) out = 0;
               labels[v] = out;
             }
             uncert.set(sliceUnc.subarray(0, plane), off);
@@ -227,6 +295,7 @@ export class SegmentationSession {
     }
     this.prediction = { version, data: labels };
     this.uncertainty = { version, data: uncert };
+    if (this.workspace && this.lastHead) void this.workspace.saveBlob('head.json', this.lastHead).catch((e) => this.reportSaveError(e));
     this.emit('predictionDone', { volumeId: this.volumeId, version, ms: Math.round(performance.now() - t0) });
   }
 

@@ -132,6 +132,9 @@ export class WorkerCompute implements Compute {
       case 'progress':
         p.cb?.onProgress({ done: m.done, total: m.total, provider: m.provider });
         return;
+      case 'head':
+        p.cb?.onHead?.(m.json);
+        return;
       case 'ok':
         this.pending.delete(m.reqId);
         p.resolve();

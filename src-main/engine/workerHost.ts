@@ -34,6 +34,9 @@ export function serveCompute(port: PortLike<ToWorker, FromWorker>, compute: Comp
             onProgress(p) {
               port.postMessage({ type: 'progress', reqId, done: p.done, total: p.total, provider: p.provider });
             },
+            onHead(json) {
+              port.postMessage({ type: 'head', reqId, json });
+            },
           }, controller.signal)
           .then(() => port.postMessage({ type: 'ok', reqId }), (e) => fail(reqId, e))
           .finally(() => jobs.delete(reqId));

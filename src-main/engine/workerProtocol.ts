@@ -16,7 +16,8 @@ export type FromWorker =
   | { type: 'ok'; reqId: number }
   | { type: 'error'; reqId: number; error: MedSegErrorInfo }
   | { type: 'slice'; reqId: number; k: number; labels: Uint8Array; uncertainty: Uint8Array }
-  | { type: 'progress'; reqId: number; done: number; total: number; provider?: string };
+  | { type: 'progress'; reqId: number; done: number; total: number; provider?: string }
+  | { type: 'head'; reqId: number; json: string };
 
 /** The slice of MessagePort / parentPort / Worker both ends need (lets tests use a MessageChannel). */
 export interface PortLike<In, Out> {

@@ -14,6 +14,10 @@ import { ModelServiceImpl, type ModelStoreLike } from './models';
 import { SegmentationServiceImpl } from './segmentation';
 import { StudyServiceImpl } from './study';
 import { SystemServiceImpl, type SystemInfo } from './system';
+import { ExchangeServiceImpl } from './exchange';
+import { PacsServiceImpl } from './pacs';
+import { FileSecretStore, type SecretStore } from './secrets';
+import { join } from 'node:path';
 
 export interface ServicesOptions {
   system: SystemInfo;
@@ -28,6 +32,13 @@ export interface ServicesOptions {
   modelStore?: ModelStoreLike & ModelPaths & { readonly dir?: string };
   recentFile?: string;
   settings?: Partial<SegmentationSettings>;
+  /**
+   * User data folder: autosaved workspaces (strokes journal, classes, heads) and DICOMweb settings live here.
+   * Absent → nothing is saved to disk (tests).
+   */
+  dataDir?: string;
+  /** Where server passwords/tokens are kept (Electron: the OS keychain through safeStorage). */
+  secrets?: SecretStore;
 }
 
 export interface ServiceHost {
@@ -50,6 +61,7 @@ export function createServices(o: ServicesOptions): ServiceHost {
     emit: (event, payload) => hub.emit('segmentation', event, payload),
     settings: o.settings,
     backbones: store ? () => modelChoices(store) : undefined,
+    dataDir: o.dataDir,
   });
   const study = new StudyServiceImpl({ engine, emit: hub.emit, recentFile: o.recentFile });
   const services: Services = {
@@ -57,6 +69,11 @@ export function createServices(o: ServicesOptions): ServiceHost {
     segmentation: new SegmentationServiceImpl(engine),
     models: new ModelServiceImpl(store, hub.emit),
     system: new SystemServiceImpl(engine, o.system),
+    exchange: new ExchangeServiceImpl(engine),
+    pacs: new PacsServiceImpl({
+      engine, emit: hub.emit, dataDir: o.dataDir, openFolder: (dir) => study.openPath(dir),
+      secrets: o.secrets ?? (o.dataDir ? new FileSecretStore(join(o.dataDir, 'secrets.json')) : undefined),
+    }),
   };
   return {
     services, hub, engine, dispatch: createDispatcher(services),
@@ -78,3 +95,4 @@ async function modelChoices(store: ModelStoreLike): Promise<ChoiceInfo[]> {
 export { createDispatcher, EventHub, toErrorInfo, type Dispatch, type EmitFn } from './host';
 export { validateArgs, ARG_SCHEMAS } from './validate';
 export type { ModelStoreLike } from './models';
+export { FileSecretStore, EncryptedSecretStore, type SecretStore } from './secrets';

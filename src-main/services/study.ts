@@ -126,14 +126,14 @@ export class StudyServiceImpl implements StudyService {
     this.uploads.clear();
   }
 
-  private register(volume: Volume): OpenedVolume {
-    const { volumeId } = this.o.engine.open(volume);
+  private async register(volume: Volume): Promise<OpenedVolume> {
+    const { volumeId, warnings } = await this.o.engine.openWithWorkspace(volume);
     const [lo, hi] = valueRange(volume.data);
     return {
       header: {
         volumeId, dims: [...volume.dims], spacing: [...volume.spacing], origin: [...volume.origin], direction: [...volume.direction],
         voxelType: volume.voxelType, modality: volume.modality, meta: volume.meta, window: volume.window,
-        range: [lo, hi], warnings: [...volume.warnings],
+        range: [lo, hi], warnings: [...warnings, ...volume.warnings],
       },
       voxels: volume.data,
     };

@@ -91,6 +91,31 @@ export const ARG_SCHEMAS: Schemas = {
   system: {
     status: z.tuple([]),
   },
+  exchange: {
+    exportSegmentation: z.tuple([id, path, z.boolean().optional()]),
+    importLabels: z.tuple([id, path, z.enum(['labels', 'locked']), z.boolean().optional()]),
+    saveHead: z.tuple([id, path, z.boolean().optional()]),
+    applyHead: z.tuple([id, path]),
+  },
+  pacs: {
+    getServer: z.tuple([]),
+    setServer: z.tuple([z.object({
+      url: z.string().min(1).max(2048).refine((u) => /^https?:\/\/[^\s]+$/i.test(u), 'must be an http:// or https:// address'),
+      auth: z.discriminatedUnion('type', [
+        z.object({ type: z.literal('none') }).strict(),
+        z.object({ type: z.literal('basic'), username: z.string().min(1).max(256), password: z.string().max(1024).optional() }).strict(),
+        z.object({ type: z.literal('bearer'), token: z.string().max(8192).optional() }).strict(),
+      ]),
+    }).strict()]),
+    searchStudies: z.tuple([z.object({
+      patientName: z.string().max(256).optional(),
+      patientId: z.string().max(256).optional(),
+      studyDate: z.string().max(64).optional(),
+    }).strict()]),
+    searchSeries: z.tuple([z.string().min(1).max(64)]),
+    openSeries: z.tuple([z.string().min(1).max(64), z.string().min(1).max(64)]),
+    storeSegmentation: z.tuple([id]),
+  },
 };
 
 /**

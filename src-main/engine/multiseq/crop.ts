@@ -1,7 +1,7 @@
 /**
  * Cropping a study to where any sequence has signal. Fused features cost (S sequences × channels) floats per voxel:
  * a 240×240×155 brain with four sequences and the filter bank is 6.5 GB, of which two thirds lie in the zero
- * background around a skull-stripped brain. Voxels where every sequence is at its minimum (and no stroke lies) are
+ * background around a skull-stripped brain. Voxels where every sequence holds its background value (and no stroke lies) are
  * predicted background; everything else is computed as usual and pasted back onto the full grid.
  */
 import { indexToWorld, type Vec3, type Volume } from '../../../src-shared';
@@ -14,7 +14,7 @@ export interface CropBox {
   full: Vec3;
 }
 
-/** Bounding box of voxels above each sequence's minimum, or of strokes, grown by `margin` voxels. */
+/** Bounding box of voxels that differ from each sequence's background, or of strokes, grown by `margin` voxels. */
 export function contentBox(sequences: Sequence[], strokes?: Uint8Array, margin = 4): CropBox {
   const full = sequences[0].volume.dims as Vec3;
   const [nx, ny] = full;
@@ -25,11 +25,14 @@ export function contentBox(sequences: Sequence[], strokes?: Uint8Array, margin =
     if (j < lo[1]) lo[1] = j; if (j > hi[1]) hi[1] = j;
     if (k < lo[2]) lo[2] = k; if (k > hi[2]) hi[2] = k;
   };
+  const nz = full[2];
   for (const s of sequences) {
     const d = s.volume.data;
-    let min = Infinity;
-    for (let p = 0; p < d.length; p++) if (s.coverage[p] && d[p] < min) min = d[p];
-    for (let p = 0; p < d.length; p++) if (s.coverage[p] && d[p] > min) mark(p);
+    // Background = the value all eight corners share (0 around a skull-stripped brain, padding in CT). Not the
+    // minimum: registered MR holds small negative interpolation values inside the brain.
+    const c = [0, nx - 1].flatMap((i) => [0, ny - 1].flatMap((j) => [0, nz - 1].map((k) => d[i + nx * (j + ny * k)])));
+    const bg = c.every((v) => v === c[0]) ? c[0] : NaN;
+    for (let p = 0; p < d.length; p++) if (s.coverage[p] && d[p] !== bg) mark(p);
   }
   if (strokes) for (let p = 0; p < strokes.length; p++) if (strokes[p]) mark(p);
   if (hi[0] < 0) return { lo: [0, 0, 0], size: [...full], full: [...full] };

@@ -4,4 +4,4 @@
  */
 export { Workspace, type WorkspaceMeta, type OpenResult } from './workspace';
 export { writeFileAtomic } from './atomic';
-export { workspaceDirFor } from './location';
+export { workspaceDirFor, workspaceKeyFor, medsegHome } from './location';

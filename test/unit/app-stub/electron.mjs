@@ -71,4 +71,6 @@ export const Menu = {
   buildFromTemplate(template) { return { template }; },
   setApplicationMenu(menu) { state.menuTemplate = menu.template; },
 };
-export default { app, BrowserWindow, ipcMain, protocol, session, dialog, Menu };
+// No OS keychain in the stub: the app falls back to its private secrets file.
+export const safeStorage = { isEncryptionAvailable: () => false, encryptString: () => { throw new Error('unavailable'); }, decryptString: () => '' };
+export default { app, BrowserWindow, ipcMain, protocol, session, dialog, Menu, safeStorage };

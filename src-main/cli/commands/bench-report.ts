@@ -129,6 +129,8 @@ export const benchReportCommand: CliCommand = {
         for (const { caseName, r } of rows.filter((x) => x.r.k === 3 && x.r.mode === 'scribble')) {
           md.push(`| ${caseName} | ${r.backbone} | ${r.head} | ${r.refine} | ${Object.entries(r.dice).map(([c, d]) => `${c}: ${fmt(d)}`).join(', ')} | **${fmt(r.meanDice)}** | ${r.updateMs.median} |`);
         }
+        // Multi-sequence results come from their own, much longer run (bench/multiseq-brats.ts); link them when present.
+        if (existsSync(join(o.out, 'multiseq-report.md'))) md.push('', '## Multi-sequence studies', '', 'All four BraTS sequences vs each alone vs each left out: see [multiseq-report.md](multiseq-report.md) (`npx jiti bench/multiseq-brats.ts`).');
         if (skipped.length) md.push('', '## Skipped', '', ...skipped.map((s) => `- ${s}`));
         await writeFile(join(o.out, 'report.md'), md.join('\n') + '\n');
         ctx.json({ report: join(o.out, 'report.md'), plot: join(o.out, 'dice-vs-k.svg'), rows: rows.map(({ caseName, r }) => ({ case: caseName, ...r })), skipped });

@@ -1,0 +1,37 @@
+/**
+ * BraTS-style end-to-end: four co-registered sequences (T1, T1c, T2, FLAIR), whole tumour (labels 1, 2, 4), k = 3,
+ * on a 3 mm grid (to keep the test in minutes on 2 cores). Thresholds sit a little below what was measured
+ * (slice mode: all four 0.824, each left out 0.791–0.836; scribble mode: all four 0.393, left out 0.346–0.432).
+ */
+import { expect, it } from 'vitest';
+import { indexToWorld, type Grid, type Vec3 } from '../../src-shared';
+import { openVolume, resampleData, resampleVolume } from '../../src-main/io';
+import { createFilterBackbone } from '../../src-main/fewshot';
+import { assembleStudy } from '../../src-main/engine/multiseq/study';
+import { runMultiSequenceBench } from '../../src-main/engine/multiseq/bench';
+import { dataPath, describeWithData } from './helpers/data';
+
+const F = ['t1', 't1c', 't2', 'fla'].map((s) => `brats_tcga_fg6692/OtherEXampleFromTCIA_${s}_bet.nii.gz`);
+
+describeWithData('multi-sequence BraTS (whole tumour, k = 3, 3 mm)', [...F, 'brats_tcga_fg6692/fusion/simple.nii.gz'], () => {
+  it('four sequences segment the tumour; leaving any one out costs at most 0.06 Dice', async () => {
+    const vols = [];
+    for (const f of F) vols.push(await openVolume(dataPath(f)));
+    const lab = await openVolume(dataPath('brats_tcga_fg6692/fusion/simple.nii.gz'));
+    const g = vols[0];
+    const grid: Grid = { dims: g.dims.map((d) => Math.floor(d / 3)) as Vec3, spacing: g.spacing.map((s) => s * 3) as Vec3, origin: indexToWorld(g, [1, 1, 1]), direction: g.direction };
+    const small = vols.map((v) => resampleVolume(v, grid));
+    const l = resampleData(lab, lab.data, grid, { interpolation: 'nearest' });
+    const reference = Uint8Array.from(l, (v) => (v === 1 || v === 2 || v === 4 ? 1 : 0));
+    const study = assembleStudy(small, { names: ['T1', 'T1c', 'T2', 'FLAIR'] });
+    const res = await runMultiSequenceBench({ study, reference, classes: [1], k: 3, modes: ['slice', 'scribble'], backbone: createFilterBackbone(), ablation: false });
+    const get = (mode: string, setting: string, seq = '') => res.rows.find((r) => r.mode === mode && r.setting === setting && r.sequence === seq)!.dice;
+    expect(res.cropDims[0]).toBeLessThan(80);
+    expect(get('slice', 'all')).toBeGreaterThanOrEqual(0.78);
+    expect(get('scribble', 'all')).toBeGreaterThanOrEqual(0.33);
+    for (const s of ['T1', 'T1c', 'T2', 'FLAIR']) {
+      expect(get('slice', 'drop', s), `slice, ${s} left out`).toBeGreaterThanOrEqual(get('slice', 'all') - 0.06);
+      expect(get('slice', 'single', s), `slice, ${s} alone`).toBeGreaterThanOrEqual(0.6);
+    }
+  }, 600_000);
+});

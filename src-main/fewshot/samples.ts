@@ -48,12 +48,16 @@ function lcg(seed: number): () => number {
   };
 }
 
-/** Position channels appended after the backbone's: x, y, z and their squares, in units of 100 mm from the centre. */
-export const POSITION_CHANNELS = 6;
+/**
+ * Position channels appended after the backbone's: x, y, z in units of 100 mm from the centre. Linear only: squared
+ * terms (a bump per class) scored better on the abdominal CT but extrapolated badly on the brain tumour case
+ * (Dice 0.24 vs 0.53 at k = 3, see bench/README.md).
+ */
+export const POSITION_CHANNELS = 3;
 
 /**
  * Where a voxel is, as head features: lets a linear head learn a smooth spatial prior per class (left vs right
- * kidney look the same; only their place differs). Quadratic terms allow a bump around each class.
+ * kidney look the same; only their place differs).
  */
 export function positionFeatures(idx: number, dims: Vec3, spacing: Vec3, out: Float32Array, o: number): void {
   const plane = dims[0] * dims[1];
@@ -64,7 +68,7 @@ export function positionFeatures(idx: number, dims: Vec3, spacing: Vec3, out: Fl
   const x = ((i - (dims[0] - 1) / 2) * spacing[0]) / 100;
   const y = ((j - (dims[1] - 1) / 2) * spacing[1]) / 100;
   const z = ((k - (dims[2] - 1) / 2) * spacing[2]) / 100;
-  out[o] = x; out[o + 1] = y; out[o + 2] = z; out[o + 3] = x * x; out[o + 4] = y * y; out[o + 5] = z * z;
+  out[o] = x; out[o + 1] = y; out[o + 2] = z;
 }
 
 export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, maxPerClass = 5000, spacing?: Vec3): SampleSet {

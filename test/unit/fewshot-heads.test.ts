@@ -37,7 +37,7 @@ function scribblesFor(truth: Uint8Array): Uint8Array {
 }
 
 function pos(p: number): Float32Array {
-  const out = new Float32Array(6);
+  const out = new Float32Array(3);
   positionFeatures(p, [12, 10, 1], [1, 1, 1], out, 0);
   return out;
 }
@@ -73,7 +73,7 @@ describe.each(['linear', 'proto'] as const)('%s head', (kind) => {
     await saveHead(head, path);
     const back = await loadHead(path);
     expect(back.kind).toBe(kind);
-    expect(back.positionChannels).toBe(6);
+    expect(back.positionChannels).toBe(3);
     expect(back.backbone).toEqual(head.backbone);
     const ch1 = compileHead(head), ch2 = compileHead(back);
     const a = new Float32Array(3), b = new Float32Array(3);

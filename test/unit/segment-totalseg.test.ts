@@ -18,12 +18,12 @@ describeWithData('end-to-end Dice on totalseg_ct (k = 3, scribble mode, filter b
     const head = trainHead('linear', features, scribbles, img.dims, { backbone: { id: bb.id }, spacing: img.spacing });
     const r = await segment({ volume: img, features, scribbles, head });
     const d = diceAll(r.labels, ref, classes);
-    // Measured (2026-11-26): liver 0.827, spleen 0.884, kidney R 0.843, kidney L 0.694, aorta 0.428, mean 0.735.
+    // Measured (2026-11-26): liver 0.832, spleen 0.897, kidney R 0.835, kidney L 0.689, aorta 0.575, mean 0.765.
     expect(d.dice['5']).toBeGreaterThan(0.8);
-    expect(d.dice['1']).toBeGreaterThan(0.85);
+    expect(d.dice['1']).toBeGreaterThan(0.86);
     expect(d.dice['2']).toBeGreaterThan(0.8);
     expect(d.dice['3']).toBeGreaterThan(0.65);
-    expect(d.dice['52']).toBeGreaterThan(0.38);
-    expect(d.meanDice).toBeGreaterThan(0.71);
+    expect(d.dice['52']).toBeGreaterThan(0.52);
+    expect(d.meanDice).toBeGreaterThan(0.74);
   }, 240_000);
 });

@@ -63,7 +63,8 @@ export async function stroke(page: Page, view: string, points: Vec3[]): Promise<
 
 /** Wait until the prediction reflects every edit sent so far. */
 export async function waitForPrediction(page: Page): Promise<number> {
-  await page.waitForFunction(() => window.__medseg.sentVersion > 0 && window.__medseg.predictedVersion >= window.__medseg.sentVersion, null, { timeout: 120_000 });
+  // generous: the whole-volume update runs on the shared CPU (no GPU) and includes first-time feature extraction
+  await page.waitForFunction(() => window.__medseg.sentVersion > 0 && window.__medseg.predictedVersion >= window.__medseg.sentVersion, null, { timeout: 240_000 });
   return page.evaluate(() => window.__medseg.predictedVersion);
 }
 

@@ -15,6 +15,7 @@ const SERIES = 'totalseg_ct_dicom';
 const REF = 'totalseg_ct_dicom/example_seg_dicom.nii.gz';
 
 test.describe.serial('segment the liver on real CT', () => {
+  test.describe.configure({ timeout: 420_000 });
   let page: Page;
   let grid: Grid;
   let ref: Uint8Array; // reference labels on the DICOM grid
@@ -80,7 +81,9 @@ test.describe.serial('segment the liver on real CT', () => {
       await page.getByTestId('class-background').click();
       for (const s of backgroundStrokes(mask, hu, nx, ny, 10, 40)) await stroke(page, 'axial', toPts(s));
     }
+    const tWait = Date.now();
     await waitForPrediction(page);
+    console.log(`prediction after the last stroke: ${((Date.now() - tWait) / 1000).toFixed(1)} s (engine: ${await page.evaluate(() => window.__medseg.lastUpdateMs)} ms)`);
     const pred = await prediction(page);
     const d = dice(pred, liverId, ref, LIVER_REF);
     console.log(`liver Dice (filters backbone, ${slices.length} slices k=${slices.join(',')}): ${d.toFixed(3)}`);

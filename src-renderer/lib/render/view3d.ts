@@ -29,6 +29,8 @@ interface OpenGLView {
 }
 
 const MAX_DIM = 96;
+/** Surfaces are smoothed anyway by the eye at this size; 64³ keeps marching cubes well under 100 ms. */
+const MAX_SURFACE_DIM = 64;
 /** Render at this fraction of the CSS size: a quarter of the pixels, a quarter of the ray-cast time. */
 const RES = 0.5;
 
@@ -41,6 +43,7 @@ export class View3D {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private header: VolumeHeader | null = null;
   private step = 1;
+  private surfaceStep = 1;
   showVolume = true;
   lastRenderMs = 0;
   renders = 0;
@@ -68,6 +71,7 @@ export class View3D {
   setVolume(header: VolumeHeader, voxels: VoxelArray): void {
     this.header = header;
     this.step = downsampleStep(header.dims, MAX_DIM);
+    this.surfaceStep = downsampleStep(header.dims, MAX_SURFACE_DIM);
     const d = downsample(voxels, header.dims, header.spacing, this.step, (n) => new Float32Array(n));
     const img = toVtkImage({ dims: d.dims, spacing: d.spacing }, d.data);
     const mapper = vtkVolumeMapper.newInstance();
@@ -110,14 +114,27 @@ export class View3D {
     this.requestRender();
   }
 
-  /** Rebuild the class surfaces from a prediction (0 = background). */
+  private labelsJob: number | null = null;
+
+  /**
+   * Rebuild the class surfaces from a prediction (0 = background). Marching cubes costs ~100–200 ms on the main
+   * thread, so it runs in idle time, never inside a slice view's frame.
+   */
   setLabels(labels: Uint8Array, classes: ClassSpec[]): void {
+    if (this.labelsJob !== null) window.cancelIdleCallback(this.labelsJob);
+    this.labelsJob = window.requestIdleCallback(() => {
+      this.labelsJob = null;
+      this.buildSurfaces(labels, classes);
+    }, { timeout: 3000 });
+  }
+
+  private buildSurfaces(labels: Uint8Array, classes: ClassSpec[]): void {
     if (!this.header) return;
     for (const a of this.surfaces) this.ren.removeActor(a);
     this.surfaces = [];
     for (const cls of classes) {
       if (cls.hidden) continue;
-      const d = downsample(labels, this.header.dims, this.header.spacing, this.step, (n) => new Uint8Array(n), (v) => (v === cls.id ? 1 : 0));
+      const d = downsample(labels, this.header.dims, this.header.spacing, this.surfaceStep, (n) => new Uint8Array(n), (v) => (v === cls.id ? 1 : 0));
       if (!d.data.includes(1)) continue;
       const mc = vtkImageMarchingCubes.newInstance({ contourValue: 0.5, computeNormals: true, mergePoints: true });
       mc.setInputData(toVtkImage({ dims: d.dims, spacing: d.spacing }, d.data));
@@ -160,6 +177,7 @@ export class View3D {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.labelsJob !== null) window.cancelIdleCallback(this.labelsJob);
     this.iren.unbindEvents();
     this.iren.delete();
     this.gl.delete();

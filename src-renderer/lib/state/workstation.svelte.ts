@@ -91,6 +91,10 @@ export class Workstation {
       this.mode = this.conn.mode;
       this.phase = 'idle';
       this.subscribe();
+      // Leaving the page frees the engine's session (and the compute worker) for whoever opens next.
+      window.addEventListener('pagehide', () => {
+        if (this.header) void this.conn?.api.study.close(this.header.volumeId).catch(() => undefined);
+      });
       void this.refreshRecent();
       this.conn.api.system.status().then((s) => (this.system = s), () => undefined);
     } catch (e) {
@@ -121,7 +125,8 @@ export class Workstation {
     );
   }
 
-  private onPredictionSlice(p: { volumeId: string; version: number; k: number; labels: Uint8Array; uncertainty: Uint8Array }): void {
+  /** Public for the smoothness benchmark, which injects slices the way socket events deliver them. */
+  onPredictionSlice(p: { volumeId: string; version: number; k: number; labels: Uint8Array; uncertainty: Uint8Array }): void {
     const h = this.header;
     if (!h || p.volumeId !== h.volumeId || !this.prediction || !this.uncertainty) return;
     if (p.version < this.streamingVersion) return; // an outdated update still streaming

@@ -83,18 +83,77 @@ export function compileHead(head: TrainedHead): CompiledHead {
 }
 
 /**
+ * The linear head as plain arrays for the hot loop (standardisation folded into the weights), and the position channels, which are
+ * linear in (i, j, k), folded into a per-row offset plus a per-column slope instead of being computed per voxel.
+ */
+function linearScorer(head: Extract<TrainedHead, { kind: 'linear' }>, dims: Vec3, spacing: Vec3) {
+  const C = head.classes.length, F = head.backbone.dim, P = head.positionChannels, D = F + P;
+  const W = new Float32Array(C * F), b = new Float64Array(C), wpos = new Float64Array(3 * C);
+  for (let c = 0; c < C; c++) {
+    let bb = head.bias[c];
+    for (let d = 0; d < D; d++) {
+      const w = head.weights[c * D + d] / head.std[d];
+      bb -= w * head.mean[d];
+      if (d < F) W[c * F + d] = w;
+      else if (d - F < 3) wpos[(d - F) * C + c] = w;
+    }
+    b[c] = bb;
+  }
+  // positionFeatures: x = (i − (nx−1)/2)·sx/100 etc.; a weight on x becomes a slope per column step.
+  const centre = dims.map((n) => (n - 1) / 2);
+  return { C, F, W, b, wpos, centre, scale: spacing.map((s) => s / 100) };
+}
+
+/**
  * Probabilities for the voxels where `mask` is non-zero (all when absent); others are left untouched.
  * Checks the abort signal once per slice. `spacing` places the position channels (default 1 mm).
  */
 export function predictProbabilities(head: TrainedHead, features: FeatureVolume, dims: Vec3, out: Float32Array, mask?: Uint8Array, signal?: AbortSignal, spacing: Vec3 = [1, 1, 1]): void {
-  const ch = compileHead(head);
-  const C = ch.C, D = features.dim;
   const plane = dims[0] * dims[1];
-  const pos = new Float32Array(Math.max(1, head.positionChannels));
-  for (let k = 0; k < dims[2]; k++) {
+  const checkSlice = (k: number): Float32Array => {
     if (signal?.aborted) throw new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
     const sl = features.slices[k];
     if (!sl) throw new MedSegError('INVALID_ARGUMENT', `Features for slice ${k} are not computed yet.`);
+    return sl;
+  };
+  if (head.kind === 'linear' && head.positionChannels <= 3) {
+    const { C, F, W, b, wpos, centre, scale } = linearScorer(head, dims, spacing);
+    const D = features.dim;
+    const acc = new Float64Array(C), rowBase = new Float64Array(C), slopeX = new Float64Array(C);
+    for (let c = 0; c < C; c++) slopeX[c] = wpos[c] * scale[0];
+    for (let k = 0; k < dims[2]; k++) {
+      const sl = checkSlice(k);
+      const z = (k - centre[2]) * scale[2];
+      for (let j = 0; j < dims[1]; j++) {
+        const y = (j - centre[1]) * scale[1];
+        const x0 = -centre[0] * scale[0];
+        for (let c = 0; c < C; c++) rowBase[c] = b[c] + wpos[C + c] * y + wpos[2 * C + c] * z + wpos[c] * x0;
+        const rowV = k * plane + j * dims[0];
+        for (let i = 0; i < dims[0]; i++) {
+          const v = rowV + i;
+          if (mask && !mask[v]) continue;
+          const fo = (v - k * plane) * D;
+          for (let c = 0, wo = 0; c < C; c++, wo += F) {
+            let s = rowBase[c] + slopeX[c] * i;
+            for (let d = 0; d < F; d++) s += W[wo + d] * sl[fo + d];
+            acc[c] = s;
+          }
+          let mx = -Infinity;
+          for (let c = 0; c < C; c++) if (acc[c] > mx) mx = acc[c];
+          let se = 0;
+          for (let c = 0; c < C; c++) { const e = Math.exp(acc[c] - mx); acc[c] = e; se += e; }
+          const inv = 1 / se, o = v * C;
+          for (let c = 0; c < C; c++) out[o + c] = acc[c] * inv;
+        }
+      }
+    }
+    return;
+  }
+  const ch = compileHead(head);
+  const C = ch.C, D = features.dim;
+  const pos = new Float32Array(Math.max(1, head.positionChannels));
+  for (let k = 0; k < dims[2]; k++) {
+    const sl = checkSlice(k);
     const base = k * plane;
     for (let p = 0; p < plane; p++) {
       const v = base + p;

@@ -11,6 +11,7 @@ import { intensityMode, normalizeIntensity } from '../features/filters/normalize
 import { assertHeadMatches, type TrainedHead } from './head';
 import { predictProbabilities } from './predict';
 import { propagate, type PropagationParams } from './propagate';
+import { outsideAir } from './roi';
 import { labeledClasses } from './samples';
 
 export type RefineLevel = 'none' | 'connected' | 'propagate';
@@ -125,7 +126,18 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   }
 
   const probs = new Float32Array(n * C);
-  predictProbabilities(head, features, dims, probs, undefined, signal, volume.spacing as Vec3);
+  // Air around the patient is background before any scoring: seeded as such and left out of the head's work.
+  const bgIdx = classIndex[0];
+  const outside = refine === 'propagate' && bgIdx >= 0 && !lockedIdx[bgIdx] ? outsideAir(volume, edgeImage(volume)) : null;
+  let scoreMask: Uint8Array | undefined;
+  if (outside) {
+    scoreMask = new Uint8Array(n);
+    for (let v = 0; v < n; v++) {
+      if (outside[v] && seeds[v] < 0 && !(blocked && blocked[v])) { seeds[v] = bgIdx; probs[v * C + bgIdx] = 1; }
+      else scoreMask[v] = 1;
+    }
+  }
+  predictProbabilities(head, features, dims, probs, scoreMask, signal, volume.spacing as Vec3);
   for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let v = 0; v < n; v++) probs[v * C + c] = 0;
   const t1 = performance.now();
   await Promise.resolve(); // a chance for an abort to land between the steps

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FeatureVolume } from '../../src-main/features/types';
 import { assertHeadMatches, loadHead, saveHead, trainHead } from '../../src-main/fewshot';
-import { compileHead } from '../../src-main/fewshot/predict';
+import { compileHead, predictProbabilities } from '../../src-main/fewshot/predict';
 import { positionFeatures } from '../../src-main/fewshot/samples';
 import type { Vec3 } from '../../src-shared';
 
@@ -115,5 +115,35 @@ describe('label errors', () => {
     writeFileSync(join(dir, 'junk.json'), 'not json');
     await expect(loadHead(join(dir, 'junk.json'))).rejects.toMatchObject({ code: 'HEAD_INVALID' });
     await expect(loadHead(join(dir, 'none.json'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+  });
+});
+
+describe('whole-volume scoring', () => {
+  it('the linear fast path gives the per-voxel scorer\'s probabilities (position folded per row), mask respected', () => {
+    // 3 slices with anisotropic spacing, so the folded x/y/z position terms are all exercised.
+    const dims: Vec3 = [12, 10, 3];
+    const spacing: Vec3 = [0.8, 1.2, 3];
+    const { fv: one, truth } = synthetic();
+    const fv: FeatureVolume = { dim: one.dim, names: one.names, slices: [0, 1, 2].map((k) => one.slices[0]!.map((x, q) => x + 0.1 * k * (q % 3))) };
+    const scr = new Uint8Array(360);
+    const s1 = scribblesFor(truth);
+    scr.set(s1, 120);
+    const head = trainHead('linear', fv, scr, dims, { spacing });
+    expect(head.positionChannels).toBe(3);
+    const ch = compileHead(head);
+    const C = ch.C;
+    const mask = new Uint8Array(360).map((_, v) => (v % 7 === 3 ? 0 : 1));
+    const fast = new Float32Array(360 * C).fill(-1);
+    predictProbabilities(head, fv, dims, fast, mask, undefined, spacing);
+    const p = new Float32Array(3), ref = new Float32Array(C);
+    let maxErr = 0;
+    for (let v = 0; v < 360; v++) {
+      if (!mask[v]) { for (let c = 0; c < C; c++) expect(fast[v * C + c]).toBe(-1); continue; }
+      positionFeatures(v, dims, spacing, p, 0);
+      const k = Math.floor(v / 120);
+      ch.score(fv.slices[k]!, (v - k * 120) * fv.dim, p, ref, 0);
+      for (let c = 0; c < C; c++) maxErr = Math.max(maxErr, Math.abs(ref[c] - fast[v * C + c]));
+    }
+    expect(maxErr).toBeLessThan(1e-4);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createFilterBackbone, dice, leastCertainSlice, segment, trainHead } from '../../src-main/fewshot';
 import { IDENTITY3, type Vec3, type Volume } from '../../src-shared';
+import { propagate } from '../../src-main/fewshot/propagate';
+import { outsideAir } from '../../src-main/fewshot/roi';
 
 /** 24×20×10 CT: a 40 HU "organ" box (id 2) and a 200 HU "vessel" box (id 6) in 0 HU tissue, with noise. */
 function phantom(): { vol: Volume; truth: Uint8Array } {
@@ -89,5 +91,74 @@ describe('segment', () => {
     for (let p = 16; p < 32; p++) u[p] = 200;
     u[40] = 255;
     expect(leastCertainSlice(u, [4, 4, 3])).toBe(1);
+  });
+});
+
+/** Textbook O(n²) Dijkstra with the propagation's step cost: the reference the bucket queue must match. */
+function referenceDistances(dims: Vec3, sp: Vec3, probs: Float32Array, C: number, image: Float32Array, seeds: Int16Array): { dist: Float64Array; lab: Int16Array } {
+  const [nx, ny, nz] = dims;
+  const n = nx * ny * nz;
+  const dist = new Float64Array(n).fill(Infinity), lab = new Int16Array(n).fill(-1), done = new Uint8Array(n);
+  for (let v = 0; v < n; v++) if (seeds[v] >= 0) { dist[v] = 0; lab[v] = seeds[v]; }
+  for (;;) {
+    let v = -1;
+    for (let u = 0; u < n; u++) if (!done[u] && dist[u] < Infinity && (v < 0 || dist[u] < dist[v])) v = u;
+    if (v < 0) break;
+    done[v] = 1;
+    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny));
+    const nb: [number, number][] = [];
+    if (i > 0) nb.push([v - 1, sp[0]]); if (i < nx - 1) nb.push([v + 1, sp[0]]);
+    if (j > 0) nb.push([v - nx, sp[1]]); if (j < ny - 1) nb.push([v + nx, sp[1]]);
+    if (k > 0) nb.push([v - nx * ny, sp[2]]); if (k < nz - 1) nb.push([v + nx * ny, sp[2]]);
+    for (const [u, h] of nb) {
+      if (done[u]) continue;
+      const w = h * (0.05 + (1 - probs[u * C + lab[v]])) + 2 * Math.abs(image[u] - image[v]);
+      if (dist[v] + w < dist[u]) { dist[u] = dist[v] + w; lab[u] = lab[v]; }
+    }
+  }
+  return { dist, lab };
+}
+
+describe('geodesic propagation (bucket queue)', () => {
+  it('gives the exact shortest-path distances and the winning class of a textbook Dijkstra', () => {
+    const dims: Vec3 = [9, 7, 5], sp: Vec3 = [0.7, 0.9, 2.5], C = 3, n = 9 * 7 * 5;
+    let s = 11;
+    const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
+    const probs = new Float32Array(n * C);
+    for (let v = 0; v < n; v++) { const a = rnd(), b = rnd() * (1 - a); probs[v * C] = a; probs[v * C + 1] = b; probs[v * C + 2] = 1 - a - b; }
+    const image = Float32Array.from({ length: n }, () => rnd() * 3);
+    const seeds = new Int16Array(n).fill(-1);
+    seeds[0] = 0; seeds[n - 1] = 1; seeds[4 + 3 * 9 + 2 * 63] = 2;
+    const got = propagate({ dims, spacing: sp, probs, C, image, seeds });
+    const ref = referenceDistances(dims, sp, probs, C, image, seeds);
+    let maxErr = 0, sameLabel = 0;
+    for (let v = 0; v < n; v++) {
+      maxErr = Math.max(maxErr, Math.abs(got.dist[v] - ref.dist[v]) / Math.max(1, ref.dist[v]));
+      if (got.labels[v] === ref.lab[v]) sameLabel++;
+    }
+    expect(maxErr).toBeLessThan(1e-5);
+    // Float32 rounding may flip an exact tie; anything more would be a queue-order bug.
+    expect(sameLabel).toBeGreaterThanOrEqual(n - 2);
+  });
+});
+
+describe('outside air (CT)', () => {
+  it('marks air around the body, not the air inside it, and keeps a 2-voxel margin at the skin', () => {
+    const dims: Vec3 = [20, 20, 3], n = 1200;
+    const hu = new Float32Array(n);
+    for (let k = 0; k < 3; k++) for (let j = 0; j < 20; j++) for (let i = 0; i < 20; i++) {
+      const r = Math.hypot(i - 9.5, j - 9.5);
+      // Body disc of radius 7 (40 HU) with an air "lung" of radius 2 inside; −1000 HU outside.
+      hu[i + j * 20 + k * 400] = r < 2 ? -10 : r < 7 ? 0.4 : -10;
+    }
+    const vol = { dims, spacing: [1, 1, 1] as Vec3, modality: 'CT' } as unknown as Volume;
+    const out = outsideAir(vol, hu)!;
+    const at = (i: number, j: number) => out[i + j * 20 + 400];
+    expect(at(0, 0)).toBe(1);
+    expect(at(9, 9)).toBe(0); // lung: enclosed air is not outside
+    expect(at(9, 10)).toBe(0);
+    // Column i = 9: body (r < 7) down to j = 3; air at j = 2, 1 lies within the 2-voxel margin and stays scored.
+    expect([0, 1, 2, 3].map((j) => at(9, j))).toEqual([1, 0, 0, 0]);
+    expect(outsideAir({ ...vol, modality: 'MR' } as Volume, hu)).toBeNull();
   });
 });

@@ -24,7 +24,11 @@ export async function loadDicom(entry: SeriesEntry, opts: LoadOptions = {}): Pro
   const first = h.images[frames[0].file];
   const nx = first.columns, ny = first.rows, nz = frames.length;
   const pixels = nx * ny;
-  const out = new Float32Array(pixels * nz);
+  // Decode straight into Int16 while every slice is integral and fits (CT, most MR): peak memory stays near the
+  // voxel bytes. The first slice that does not fit switches the whole volume to Float32.
+  let out16: Int16Array | null = new Int16Array(pixels * nz);
+  let out32: Float32Array | null = null;
+  const slice = new Float32Array(pixels);
   const warnings = [...entry.warnings, ...geo.warnings];
 
   // Read each file once, even when it holds many of the frames (enhanced multi-frame).
@@ -35,7 +39,7 @@ export async function loadDicom(entry: SeriesEntry, opts: LoadOptions = {}): Pro
     byFile.set(frame.file, list);
   });
 
-  let done = 0, integral = true, min = Infinity, max = -Infinity;
+  let done = 0, min = Infinity, max = -Infinity;
   const syntaxes = new Set<string>();
   let rgb = false, mono1 = false, mono1Kept = false;
   for (const [file, list] of byFile) {
@@ -64,8 +68,13 @@ export async function loadDicom(entry: SeriesEntry, opts: LoadOptions = {}): Pro
       if (opts.signal?.aborted) throw new MedSegError('CANCELLED', 'Opening the series was cancelled.');
       if (frame.frame >= info.numberOfFrames) throw new MedSegError('DICOM_INCONSISTENT', 'A frame listed for this series is missing from its file; rescan the folder.', { path: file });
       const decoded = await decodeFrame(parsed.dataset, info, frame.frame, file);
-      const st = frameValues(decoded, info, { slope: frame.slope, intercept: frame.intercept, invert, native: !decoded.float && isNativeSyntax(info.transferSyntax) }, out, k * pixels);
-      integral &&= st.integral;
+      const st = frameValues(decoded, info, { slope: frame.slope, intercept: frame.intercept, invert, native: !decoded.float && isNativeSyntax(info.transferSyntax) }, slice, 0);
+      if (out16 && !(st.integral && st.min >= -32768 && st.max <= 32767)) {
+        out32 = new Float32Array(pixels * nz);
+        out32.set(out16);
+        out16 = null;
+      }
+      (out16 ?? out32!).set(slice, k * pixels);
       if (st.min < min) min = st.min;
       if (st.max > max) max = st.max;
       done++;
@@ -78,8 +87,8 @@ export async function loadDicom(entry: SeriesEntry, opts: LoadOptions = {}): Pro
   const lossy = [...syntaxes].filter((s) => LOSSY.has(s));
   if (lossy.length) warnings.push(`The image was stored with lossy compression (${lossy.map((s) => TS_NAMES[s]).join(', ')}); fine detail may differ from the original scan.`);
 
-  const fitsInt16 = integral && min >= -32768 && max <= 32767;
-  const data = fitsInt16 ? Int16Array.from(out) : out;
+  const fitsInt16 = out16 !== null;
+  const data = out16 ?? out32!;
   const f0 = frames[0];
   const window = f0.windowWidth !== undefined && f0.windowWidth > 0 && f0.windowCenter !== undefined
     ? { center: f0.windowCenter, width: f0.windowWidth }

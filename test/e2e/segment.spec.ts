@@ -153,8 +153,8 @@ test.describe.serial('segment the liver on real CT', () => {
     for (let p = k * n; p < (k + 1) * n; p++) if (before[p] === liverId) liverVoxels.push(p);
     expect(liverVoxels.length).toBeGreaterThan(50);
     await page.locator(`[data-class-id="${liverId}"] [data-testid=class-lock]`).click();
-    await expect(page.locator(`[data-class-id="${liverId}"]`)).toHaveAttribute('data-locked', 'true');
-    // paint background right across the liver strokes: a vertical line through the first liver stroke voxel
+    await expect(page.getByTestId('class-list').locator(`[data-class-id="${liverId}"]`)).toHaveAttribute('data-locked', 'true');
+    // paint background right across the liver strokes: a horizontal line through a liver stroke voxel
     const p0 = liverVoxels[Math.floor(liverVoxels.length / 2)] - k * n;
     const i0 = p0 % nx, j0 = Math.floor(p0 / nx);
     await page.getByTestId('class-background').click();

@@ -288,6 +288,7 @@ export interface PacsStudy {
   studyDate: string;
   description: string;
   modalities: string[];
+  seriesCount?: number;
 }
 
 export interface PacsSeries {

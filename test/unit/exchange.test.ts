@@ -10,6 +10,7 @@ import { BACKGROUND_ID, type ClassSpec, type Vec3 } from '../../src-shared';
 import { writeVolume } from '../../src-main/io';
 import { DicomWebClient } from '../../src-main/io/dicomweb';
 import { createServices, type ServiceHost } from '../../src-main/services';
+import { dice } from '../../src-main/fewshot';
 import { dataPath, describeWithData } from './helpers/data';
 import { orthancAvailable, startOrthanc, type OrthancHandle } from './helpers/orthanc';
 
@@ -49,17 +50,6 @@ function strokes(dims: Vec3, truth: Uint8Array, ks: number[]): { indices: Uint32
     }
   }
   return { indices: Uint32Array.from(idx), values: Uint8Array.from(val) };
-}
-
-function dice(a: Uint8Array, b: Uint8Array, id: number): number {
-  let inter = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] === id, y = b[i] === id;
-    if (x) na++;
-    if (y) nb++;
-    if (x && y) inter++;
-  }
-  return (2 * inter) / Math.max(1, na + nb);
 }
 
 describe('autosave: a reopened study comes back exactly as it was', () => {

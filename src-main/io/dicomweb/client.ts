@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MedSegError } from '../../../src-shared';
+import { MedSegError, type PacsSeries, type PacsStudy } from '../../../src-shared';
 import { boundaryOf, buildMultipart, MultipartParser } from './multipart';
 
 export type DicomWebAuth = { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
@@ -19,24 +19,9 @@ export interface DicomWebConfig {
   timeoutMs?: number;
 }
 
-export interface StudySummary {
-  studyInstanceUid: string;
-  patientName: string;
-  patientId: string;
-  studyDate: string;
-  description: string;
-  modalities: string[];
-  seriesCount?: number;
-}
-
-export interface SeriesSummary {
-  studyInstanceUid: string;
-  seriesInstanceUid: string;
-  modality: string;
-  description: string;
-  seriesNumber?: number;
-  instanceCount?: number;
-}
+/** Results use the contract's types, so the PACS service hands them to the page unchanged. */
+export type StudySummary = PacsStudy;
+export type SeriesSummary = PacsSeries;
 
 type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
 

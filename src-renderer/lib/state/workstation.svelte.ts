@@ -216,6 +216,11 @@ export class Workstation {
     await this.openWith(() => this.conn!.api.study.openPath(path));
   }
 
+  /** A series from the PACS opens exactly like a local one (same adopt path, same restore of earlier work). */
+  async openPacsSeries(studyUid: string, seriesUid: string): Promise<void> {
+    await this.openWith(() => this.conn!.api.pacs.openSeries(studyUid, seriesUid));
+  }
+
   private async openWith(fn: () => Promise<OpenedVolume>): Promise<void> {
     if (!this.conn) return;
     this.error = null;
@@ -270,6 +275,25 @@ export class Workstation {
     this.updateVolumes();
     this.emitOverlay({ kind: 'all' });
     this.visibleSliceChanged();
+  }
+
+  /**
+   * Take classes and scribbles from the engine after it changed them itself (label import, applied head): the
+   * engine is the truth, so the local undo history (which no longer matches) starts over.
+   */
+  async reloadFromEngine(version?: number): Promise<void> {
+    const h = this.header;
+    if (!h || !this.conn || !this.scribble) return;
+    const api = this.conn.api.segmentation;
+    const [classes, labels] = await Promise.all([api.getClasses(h.volumeId), api.getLabels(h.volumeId)]);
+    if (this.header?.volumeId !== h.volumeId) return;
+    this.classes = classes;
+    if (!classes.some((c) => c.id === this.active)) this.active = classes[0]?.id ?? BACKGROUND_ID;
+    if (labels.data.length === this.scribble.data.length) this.scribble.replace(labels.data);
+    this.sentVersion = Math.max(this.sentVersion, version ?? labels.version);
+    this.syncHistory();
+    this.updateVolumes();
+    this.emitOverlay({ kind: 'all' });
   }
 
   // ───────────── classes ─────────────

@@ -6,7 +6,7 @@
 // not enter the number). Writes bench/ui-report.md. Targets: scrolling ≥ 30 fps, no frame > 50 ms on swaps.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,7 +122,7 @@ try {
   const lines = [
     '# UI smoothness benchmark',
     '',
-    `Run: ${new Date().toISOString()} · machine: ${cpus().length} CPU cores (${cpus()[0]?.model ?? '?'}), no GPU, shared with other jobs` +
+    `Run: ${new Date().toISOString()} · machine: ${cpus().length} CPU cores (${cpus()[0]?.model ?? '?'}), no GPU, shared with other jobs (load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' / ')})` +
       ' · Debian Chromium headless, WebGL through SwiftShader (software) · viewport 1400×900, layout 1+3.',
     `Volume: synthetic ${NX}×${NY}×${NZ} int16 (opened in ${(openMs / 1000).toFixed(1)} s through the web bridge).`,
     '',

@@ -45,6 +45,8 @@ export class SliceView {
   private frame = 0;
   private imageDirty = true;
   private overlayDirty = true;
+  /** The label raster needs repainting (labels, slice or style changed); crosshair/brush moves reuse it. */
+  private labelsDirty = true;
   /** ms spent in the last vtk render and the last overlay draw (for the smoothness benchmark). */
   lastRenderMs = 0;
   lastOverlayMs = 0;
@@ -87,6 +89,7 @@ export class SliceView {
     this.labelCanvas.width = r.width;
     this.labelCanvas.height = r.height;
     this.labelImage = new ImageData(r.width, r.height);
+    this.labelsDirty = true;
     this.resize();
     this.vp = fitViewport(this.plane(), this.cssW, this.cssH);
     this.invalidate(true, true);
@@ -112,6 +115,7 @@ export class SliceView {
     const s = Math.max(0, Math.min(this.sliceCount - 1, Math.round(k)));
     if (s === this.slice && this.hasImage) return;
     this.slice = s;
+    this.labelsDirty = true;
     this.mapper.setSlice(s);
     this.invalidate(true, true);
   }
@@ -174,6 +178,12 @@ export class SliceView {
 
   /** The overlay only (labels, crosshair, brush): cheap, never touches WebGL. */
   invalidateOverlay(): void {
+    this.labelsDirty = true;
+    this.invalidate(false, true);
+  }
+
+  /** Crosshair or brush cursor moved: redraw the overlay from the cached label raster. */
+  invalidateCursor(): void {
     this.invalidate(false, true);
   }
 
@@ -222,12 +232,15 @@ export class SliceView {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const r = planeRaster(this.dims, this.axes, this.slice);
-    this.labelImage.data.fill(0);
-    this.layers.paint(this.labelImage.data, r);
     const lctx = this.labelCanvas.getContext('2d');
-    if (lctx) {
+    if (lctx && this.labelsDirty) {
+      const r = planeRaster(this.dims, this.axes, this.slice);
+      this.labelImage.data.fill(0);
+      this.layers.paint(this.labelImage.data, r);
       lctx.putImageData(this.labelImage, 0, 0);
+      this.labelsDirty = false;
+    }
+    if (lctx) {
       const p = this.plane();
       const tl = rasterToScreen(this.vp, p, this.cssW, this.cssH, -0.5, -0.5);
       ctx.imageSmoothingEnabled = false;

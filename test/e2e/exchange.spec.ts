@@ -1,7 +1,7 @@
 /**
  * Exchange through the UI on the dcmqi 3-slice CT: import a hand-made liver NRRD as a locked class, paint one
  * background stroke so a prediction exists, export it as NIfTI (and confirm the replace prompt on a second
- * export), read the file back in Node. Waits for states only, never for fixed times.
+ * export), read the file back in Node; reopen the study and find the locked class restored from the autosave. Waits for states only, never for fixed times.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,4 +70,15 @@ test('import labels as a locked class, then export the segmentation as NIfTI', a
   await page.getByTestId('exchange-confirm-yes').click();
   await expect(page.getByTestId('exchange-done')).toContainText('Exported');
   await expect(page.getByTestId('error')).toHaveCount(0);
+
+  // opening the study again restores the earlier work: the warning is shown and the locked class is not replaced
+  await page.evaluate(async () => {
+    const ws = window.__medseg;
+    await ws.conn!.api.study.close(ws.header!.volumeId);
+  });
+  await openSeries(page, dataPath(SERIES), /./);
+  await expect(page.getByTestId('header-warnings')).toContainText('Your earlier work on this study was restored');
+  await expect(page.getByTestId('class-list').locator(`li[data-class-id="${liverId}"]`)).toHaveAttribute('data-locked', 'true');
+  const restored = await labels(page);
+  expect(restored.reduce((a, v) => a + (v === liverId ? 1 : 0), 0)).toBe(refCount);
 });

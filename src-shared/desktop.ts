@@ -13,7 +13,8 @@ import { SERVICE_TABLE } from './services';
 export const VIEW_LAYOUTS = ['single', 'mpr', 'mpr3d'] as const;
 export type ViewLayout = (typeof VIEW_LAYOUTS)[number];
 
-export const EXPORT_FORMATS = ['dicom-seg', 'nifti', 'nrrd'] as const;
+/** What a save dialog can be asked for: a segmentation format, or a trained model (head) file. */
+export const EXPORT_FORMATS = ['dicom-seg', 'nifti', 'nrrd', 'head'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** What a menu item (or a file handed to the app by the OS) asks the UI to do. */

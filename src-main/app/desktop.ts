@@ -65,13 +65,14 @@ const SAVE_FILTERS: Record<ExportFormat, { name: string; extensions: string[]; s
   'dicom-seg': { name: 'DICOM Segmentation', extensions: ['dcm'], suffix: '.dcm' },
   nifti: { name: 'NIfTI', extensions: ['nii.gz', 'nii'], suffix: '.nii.gz' },
   nrrd: { name: 'NRRD', extensions: ['seg.nrrd', 'nrrd'], suffix: '.seg.nrrd' },
+  head: { name: 'MedSeg trained model', extensions: ['head.json', 'json'], suffix: '.head.json' },
 };
 
 export function saveDialogOptions(request: SaveDialogRequest): SaveDialogOptions {
   const f = SAVE_FILTERS[request.format];
   return {
-    title: request.title ?? 'Export segmentation',
-    defaultPath: request.defaultName ?? `segmentation${f.suffix}`,
+    title: request.title ?? (request.format === 'head' ? 'Save trained model' : 'Export segmentation'),
+    defaultPath: request.defaultName ?? `${request.format === 'head' ? 'model' : 'segmentation'}${f.suffix}`,
     filters: [{ name: f.name, extensions: f.extensions }],
     properties: ['createDirectory', 'showOverwriteConfirmation'],
   };

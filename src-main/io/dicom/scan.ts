@@ -4,7 +4,7 @@
  * volume), then split where positions repeat (time points, echoes, or image types stored in one series).
  * Non-image objects (SEG, RTSTRUCT, SR, RT plan/dose…) are listed one per file and never opened as images.
  */
-import { MedSegError, toMedSegError, orientationLetter, type MedSegErrorInfo, type Vec3 } from '../../../src-shared';
+import { MedSegError, toMedSegError, orientationLetter, type MedSegErrorInfo, type Vec3, type VolumeMeta } from '../../../src-shared';
 import type { SeriesEntry } from '../types';
 import type { DicomDataset } from './dcmjs';
 import { num, nums, str } from './dataset';
@@ -13,19 +13,10 @@ import { SAME_POSITION_MM, hasGeometry, sliceDistance, stackGeometry } from './g
 import { readDicomFile, type ParsedDicom } from './parse';
 import { classify } from './uids';
 
-export interface SeriesInfo {
-  patientName?: string;
-  patientId?: string;
-  studyInstanceUid?: string;
-  studyDate?: string;
-  studyDescription?: string;
-  seriesInstanceUid?: string;
-  seriesDescription?: string;
-  seriesNumber?: number;
-  frameOfReferenceUid?: string;
-  sopClassUid?: string;
-  modality: string;
-}
+/** The series-level identity of a DICOM series: the Volume's metadata fields plus the modality. */
+export type SeriesInfo = Pick<VolumeMeta,
+  'patientName' | 'patientId' | 'studyInstanceUid' | 'studyDate' | 'studyDescription' | 'seriesInstanceUid' |
+  'seriesDescription' | 'seriesNumber' | 'frameOfReferenceUid' | 'sopClassUid'> & { modality: string };
 
 /** What load() needs, kept in SeriesEntry.handle (memory only). */
 export interface DicomImageHandle {

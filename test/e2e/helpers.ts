@@ -64,7 +64,7 @@ export async function stroke(page: Page, view: string, points: Vec3[]): Promise<
 /** Wait until the prediction reflects every edit sent so far. */
 export async function waitForPrediction(page: Page): Promise<number> {
   // generous: the whole-volume update runs on the shared CPU (no GPU) and includes first-time feature extraction
-  await page.waitForFunction(() => window.__medseg.sentVersion > 0 && window.__medseg.predictedVersion >= window.__medseg.sentVersion, null, { timeout: 240_000 });
+  await page.waitForFunction(() => window.__medseg.sentVersion > 0 && window.__medseg.predictedVersion >= window.__medseg.sentVersion, null, { timeout: 420_000 }); // the first update computes the whole filter bank: minutes on a slow shared CPU
   return page.evaluate(() => window.__medseg.predictedVersion);
 }
 

@@ -15,7 +15,7 @@ const SERIES = 'totalseg_ct_dicom';
 const REF = 'totalseg_ct_dicom/example_seg_dicom.nii.gz';
 
 test.describe.serial('segment the liver on real CT', () => {
-  test.describe.configure({ timeout: 420_000 });
+  test.describe.configure({ timeout: 900_000 });
   let page: Page;
   let grid: Grid;
   let ref: Uint8Array; // reference labels on the DICOM grid

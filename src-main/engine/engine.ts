@@ -79,9 +79,11 @@ export class Engine {
     return s;
   }
 
-  close(volumeId: string): void {
-    this.session(volumeId).close();
+  /** Close a volume; resolves once its autosaved work is on disk. */
+  close(volumeId: string): Promise<void> {
+    const done = this.session(volumeId).close();
     this.sessions.delete(volumeId);
+    return done;
   }
 
   getSettings(): SegmentationSettings {
@@ -110,7 +112,7 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
-    for (const id of [...this.sessions.keys()]) this.close(id);
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
     await this.opts.compute.dispose();
   }
 

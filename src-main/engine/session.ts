@@ -45,6 +45,8 @@ export class SegmentationSession {
   /** Autosave: every edit is journaled here; classes and the trained head are saved beside it. */
   private workspace: Workspace | null = null;
   private persisting: Promise<unknown> = Promise.resolve();
+  /** Settings and head files being written (atomic writes), awaited before the workspace closes. */
+  private sideWrites = new Set<Promise<unknown>>();
   /** A head carried over from another study (JSON), and the head of the latest update (JSON). */
   private priorHead: string | null = null;
   private lastHead: string | null = null;
@@ -98,7 +100,7 @@ export class SegmentationSession {
     this.priorHead = json;
     for (const c of classes) if (!this.classes.some((k) => k.id === c.id)) this.classes.push({ ...c });
     this.persistMeta();
-    void this.workspace?.saveBlob('prior-head.json', json).catch((e) => this.reportSaveError(e));
+    if (this.workspace) this.track(this.workspace.saveBlob('prior-head.json', json));
     this.schedule(0);
     return this.version;
   }
@@ -174,22 +176,32 @@ export class SegmentationSession {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  close(): void {
+  /** Stop work; resolves once every pending save is on disk and the workspace is closed. */
+  close(): Promise<void> {
     this.closed = true;
     const ws = this.workspace;
     this.workspace = null;
-    if (ws) void this.persisting.catch(() => undefined).then(() => ws.close()).catch(() => undefined);
+    const saved = ws
+      ? Promise.allSettled([this.persisting, ...this.sideWrites]).then(() => ws.close()).catch(() => undefined)
+      : Promise.resolve();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.running?.controller.abort();
     this.settleIdle();
     void this.compute.detach(this.volumeId).catch(() => undefined);
+    return saved;
   }
 
   private persistMeta(): void {
     if (!this.workspace) return;
     const meta = { ...this.workspace.meta, classes: this.getClasses(), view: { ...(this.workspace.meta.view ?? {}), priorHead: this.priorHead ? 'prior-head.json' : null } };
-    void this.workspace.saveMeta(meta).catch((e) => this.reportSaveError(e));
+    this.track(this.workspace.saveMeta(meta));
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.catch((e) => this.reportSaveError(e));
+    this.sideWrites.add(t);
+    void t.finally(() => this.sideWrites.delete(t));
   }
 
   private reportSaveError(e: unknown): void {
@@ -295,7 +307,7 @@ export class SegmentationSession {
     }
     this.prediction = { version, data: labels };
     this.uncertainty = { version, data: uncert };
-    if (this.workspace && this.lastHead) void this.workspace.saveBlob('head.json', this.lastHead).catch((e) => this.reportSaveError(e));
+    if (this.workspace && this.lastHead) this.track(this.workspace.saveBlob('head.json', this.lastHead));
     this.emit('predictionDone', { volumeId: this.volumeId, version, ms: Math.round(performance.now() - t0) });
   }
 

@@ -77,7 +77,7 @@ export class StudyServiceImpl implements StudyService {
   }
 
   async close(volumeId: string): Promise<void> {
-    this.o.engine.close(volumeId);
+    await this.o.engine.close(volumeId);
   }
 
   async recent(): Promise<RecentItem[]> {

@@ -10,6 +10,7 @@ import {
 import type { Compute } from './compute';
 import type { Workspace } from './workspace';
 import type { Kernel } from './kernel';
+import type { SessionStudy } from './multiseq/interactive';
 
 export type SessionEmit = <E extends keyof SegmentationEvents>(event: E, payload: SegmentationEvents[E]) => void;
 
@@ -50,6 +51,8 @@ export class SegmentationSession {
   /** A head carried over from another study (JSON), and the head of the latest update (JSON). */
   private priorHead: string | null = null;
   private lastHead: string | null = null;
+  /** Sequences added to this study (multi-sequence); null or one sequence = the single-image path, unchanged. */
+  private study: SessionStudy | null = null;
 
   constructor(
     readonly volumeId: string,
@@ -108,6 +111,19 @@ export class SegmentationSession {
   /** The head of the latest update (JSON), or null before the first one. */
   currentHead(): string | null {
     return this.lastHead;
+  }
+
+  /** The study's sequences, made on first use by `make` (the engine knows the backbones). */
+  sequenceStudy(make: () => SessionStudy): SessionStudy {
+    this.assertOpen();
+    this.study ??= make();
+    return this.study;
+  }
+
+  /** Sequences were added, removed or renamed: the model sees other features now, so refresh what is shown. */
+  sequencesChanged(): void {
+    this.assertOpen();
+    if (this.prediction || this.priorHead || this.scribbles.some((v) => v !== 0)) this.schedule(0);
   }
 
   setClasses(classes: ClassSpec[]): void {
@@ -259,15 +275,18 @@ export class SegmentationSession {
     const seen = new Uint8Array(nz);
     try {
       await this.attached;
-      await this.compute.segment(
+      const runner: Pick<Compute, 'segment'> = this.study && this.study.count > 1 ? this.study : this.compute;
+      await runner.segment(
         { volumeId: this.volumeId, version, scribbles, locked, lockedLabels: locked.length && base ? base : undefined, order: sliceOrder(this.visible, nz), backbone: this.options.backbone, headKind: this.options.headKind, priorHead: this.priorHead ?? undefined },
         {
           onHead: (json) => {
             if (signal.aborted) return;
             this.lastHead = json;
           },
+          // Not gated on `signal`: the features outlive a replaced update (the compute caches them for the
+          // next one), and only this job's callback hears their progress.
           onProgress: (p) => {
-            if (!signal.aborted) this.emit('featureProgress', { volumeId: this.volumeId, done: p.done, total: p.total, provider: p.provider ?? 'cpu' });
+            if (!this.closed) this.emit('featureProgress', { volumeId: this.volumeId, done: p.done, total: p.total, provider: p.provider ?? 'cpu' });
           },
           onSlice: (k, sliceLabels, sliceUnc) => {
             if (signal.aborted || k < 0 || k >= nz || sliceLabels.length !== plane) return;

@@ -159,6 +159,34 @@ export interface SystemStatus {
   limits?: { maxMessageBytes?: number };
 }
 
+/** One sequence (series) of a multi-sequence study, all shown and segmented on the reference (first) grid. */
+export interface SequenceInfo {
+  /** Stable id within the open study ('seq-1' is the reference); names may change, ids do not. */
+  id: string;
+  /** T1, T1c, T2, FLAIR, CT, other, or what the user typed. */
+  name: string;
+  /** Series description or file name, for the user to tell sequences apart. */
+  description: string;
+  modality: Modality;
+  /** Suggested window of this sequence (each sequence keeps its own). */
+  window: WindowLevel;
+  /** [min, max] of the voxel values on the reference grid. */
+  range: [number, number];
+  /** Fraction of the reference grid this sequence covers, 0..1 (1 for the reference). */
+  coveredFraction: number;
+  /** The sequence whose grid the study uses. */
+  reference: boolean;
+}
+
+export interface AddedSequence {
+  sequence: SequenceInfo;
+  /** The sequence resampled onto the reference grid (i fastest), 0 where it does not cover it. */
+  voxels: VoxelArray;
+  /** Every sequence of the study after the add. */
+  sequences: SequenceInfo[];
+  warnings: string[];
+}
+
 // ───────────────────────────── services ─────────────────────────────
 
 export interface StudyService {
@@ -175,6 +203,19 @@ export interface StudyService {
   upload(files: UploadedFile[], uploadId?: string): Promise<UploadReceipt>;
   /** Scan everything uploaded under uploadId. */
   scanUpload(uploadId: string): Promise<ScanResult>;
+  /**
+   * Add another sequence (file or folder) to the open study; it is resampled onto the study's grid and named from
+   * its description or file name unless `name` is given. SEQUENCE_MISMATCH (different patient/study) asks the
+   * user: call again with confirmMismatch = true. SEQUENCE_4D and NO_OVERLAP are refusals.
+   */
+  addSequence(volumeId: string, path: string, name?: string, confirmMismatch?: boolean): Promise<AddedSequence>;
+  /** The same for a series found by scan (a folder holding several sequences). */
+  addSequenceSeries(volumeId: string, seriesId: string, name?: string, confirmMismatch?: boolean): Promise<AddedSequence>;
+  /** The study's sequences, reference first (a single-image study lists one). */
+  listSequences(volumeId: string): Promise<SequenceInfo[]>;
+  renameSequence(volumeId: string, sequenceId: string, name: string): Promise<SequenceInfo[]>;
+  /** Take a sequence out of the study (not the reference); the strokes stay. */
+  removeSequence(volumeId: string, sequenceId: string): Promise<SequenceInfo[]>;
 }
 
 export interface StudyEvents {
@@ -345,7 +386,10 @@ export type MethodResult<S extends ServiceName, M extends MethodName<S>> = Servi
 
 export const SERVICE_TABLE = {
   study: {
-    methods: ['openPath', 'scan', 'open', 'close', 'recent', 'upload', 'scanUpload'],
+    methods: [
+      'openPath', 'scan', 'open', 'close', 'recent', 'upload', 'scanUpload',
+      'addSequence', 'addSequenceSeries', 'listSequences', 'renameSequence', 'removeSequence',
+    ],
     events: ['openProgress'],
   },
   segmentation: {

@@ -26,6 +26,7 @@ export type IpcRegistrar = Pick<IpcMain, 'handle' | 'removeHandler'>;
 export const PATH_ARGUMENTS: Readonly<Record<string, (args: unknown[]) => string[]>> = {
   'study.openPath': (args) => [args[0] as string],
   'study.scan': (args) => args[0] as string[],
+  'study.addSequence': (args) => [args[1] as string],
   'models.import': (args) => [args[0] as string],
   'exchange.importLabels': (args) => [args[1] as string],
   'exchange.applyHead': (args) => [args[1] as string],

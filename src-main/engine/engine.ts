@@ -4,16 +4,18 @@
  */
 import {
   MedSegError,
-  type ChoiceInfo, type SegmentationOptions, type SegmentationSettings, type Volume,
+  type ChoiceInfo, type SegmentationOptions, type SegmentationSettings, type SequenceInfo, type Volume,
 } from '../../src-shared';
 import type { Compute } from './compute';
 import type { Kernel } from './kernel';
 import { SegmentationSession, type SessionEmit } from './session';
 import { Workspace, workspaceDirFor, workspaceKeyFor } from './workspace';
+import { SessionStudy, type AddSequenceOptions } from './multiseq/interactive';
 
 export interface EngineOptions {
   compute: Compute;
-  kernel: Pick<Kernel, 'leastCertainSlice' | 'headKinds'>;
+  /** `backbone` is needed only for multi-sequence studies (their fused features are computed here). */
+  kernel: Pick<Kernel, 'leastCertainSlice' | 'headKinds'> & Partial<Pick<Kernel, 'backbone'>>;
   emit: SessionEmit;
   settings?: Partial<SegmentationSettings>;
   /** Extra backbones (e.g. imported DINOv2 models); 'filters' is always there. */
@@ -84,6 +86,49 @@ export class Engine {
     const done = this.session(volumeId).close();
     this.sessions.delete(volumeId);
     return done;
+  }
+
+  // ───── multi-sequence studies ─────
+
+  /**
+   * Add a sequence to the open study (resampled onto its grid); the next update uses every sequence. Throws
+   * SEQUENCE_MISMATCH (unless confirmed), SEQUENCE_4D or NO_OVERLAP as typed errors for the user.
+   */
+  addSequence(volumeId: string, volume: Volume, opts: AddSequenceOptions = {}): { sequence: SequenceInfo; volume: Volume; sequences: SequenceInfo[]; warnings: string[] } {
+    const session = this.session(volumeId);
+    const study = this.studyOf(session);
+    const added = study.add(volume, opts);
+    session.sequencesChanged();
+    const sequences = study.info();
+    return { sequence: sequences.find((s) => s.id === added.id)!, volume: added.sequence.volume, sequences, warnings: [...study.lastWarnings] };
+  }
+
+  sequences(volumeId: string): SequenceInfo[] {
+    return this.studyOf(this.session(volumeId)).info();
+  }
+
+  renameSequence(volumeId: string, sequenceId: string, name: string): SequenceInfo[] {
+    const session = this.session(volumeId);
+    const study = this.studyOf(session);
+    const before = study.find(sequenceId).name;
+    study.rename(sequenceId, name);
+    if (study.count > 1 && study.find(sequenceId).name !== before) session.sequencesChanged();
+    return study.info();
+  }
+
+  removeSequence(volumeId: string, sequenceId: string): SequenceInfo[] {
+    const session = this.session(volumeId);
+    const study = this.studyOf(session);
+    study.remove(sequenceId);
+    session.sequencesChanged();
+    return study.info();
+  }
+
+  private studyOf(session: SegmentationSession): SessionStudy {
+    return session.sequenceStudy(() => new SessionStudy(session.volume, (id) => {
+      if (!this.opts.kernel.backbone) throw new MedSegError('INTERNAL', 'This engine cannot compute features for combined sequences.');
+      return this.opts.kernel.backbone(id);
+    }));
   }
 
   getSettings(): SegmentationSettings {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import {
   MedSegError, valueRange,
-  type OpenedVolume, type RecentItem, type ScanResult, type SeriesSummary, type StudyService, type UploadReceipt,
+  type AddedSequence, type OpenedVolume, type RecentItem, type SequenceInfo, type ScanResult, type SeriesSummary, type StudyService, type UploadReceipt,
   type UploadedFile, type Volume,
 } from '../../src-shared';
 import { loadEntry, openVolume, scanPaths, type SeriesEntry } from '../io';
@@ -118,6 +118,37 @@ export class StudyServiceImpl implements StudyService {
     const up = this.uploads.get(uploadId);
     if (!up) throw new MedSegError('INVALID_ARGUMENT', 'This upload has expired; drop the files again.', { detail: uploadId });
     return this.scan([up.dir]);
+  }
+
+  async addSequence(volumeId: string, path: string, name?: string, confirmMismatch?: boolean): Promise<AddedSequence> {
+    this.o.engine.session(volumeId); // a closed study fails before a long decode, not after
+    const volume = await openVolume(path, { onProgress: (fraction) => this.o.emit('study', 'openProgress', { path, fraction }) });
+    return this.addToStudy(volumeId, volume, name, confirmMismatch);
+  }
+
+  async addSequenceSeries(volumeId: string, seriesId: string, name?: string, confirmMismatch?: boolean): Promise<AddedSequence> {
+    this.o.engine.session(volumeId);
+    const e = this.entries.get(seriesId);
+    if (!e) throw new MedSegError('INVALID_ARGUMENT', 'This series is no longer in the list; scan the folder again.', { detail: seriesId });
+    const volume = await loadEntry(e, { onProgress: (fraction) => this.o.emit('study', 'openProgress', { path: e.files[0] ?? '', fraction }) });
+    return this.addToStudy(volumeId, volume, name, confirmMismatch);
+  }
+
+  async listSequences(volumeId: string): Promise<SequenceInfo[]> {
+    return this.o.engine.sequences(volumeId);
+  }
+
+  async renameSequence(volumeId: string, sequenceId: string, name: string): Promise<SequenceInfo[]> {
+    return this.o.engine.renameSequence(volumeId, sequenceId, name);
+  }
+
+  async removeSequence(volumeId: string, sequenceId: string): Promise<SequenceInfo[]> {
+    return this.o.engine.removeSequence(volumeId, sequenceId);
+  }
+
+  private addToStudy(volumeId: string, volume: Volume, name?: string, confirmMismatch?: boolean): AddedSequence {
+    const r = this.o.engine.addSequence(volumeId, volume, { name, confirmMismatch });
+    return { sequence: r.sequence, voxels: r.volume.data, sequences: r.sequences, warnings: [...r.warnings, ...volume.warnings] };
   }
 
   /** Remove upload folders (at shutdown). */

@@ -49,6 +49,11 @@ const uploadedFile = z.object({
   append: z.boolean().optional(),
 });
 
+/** A sequence name the user typed: short, printable, one line. */
+const sequenceName = z.string().trim().min(1).max(32).refine((n) => !/[\u0000-\u001f]/.test(n), 'name contains control characters');
+/** A skipped optional name in the middle of the arguments arrives as null over JSON/msgpack. */
+const optionalName = sequenceName.nullish().transform((n) => n ?? undefined);
+
 const settingsPatch = z
   .object({
     backbone: z.string().min(1).max(300),
@@ -69,6 +74,11 @@ export const ARG_SCHEMAS: Schemas = {
     recent: z.tuple([]),
     upload: z.tuple([z.array(uploadedFile).min(1).max(MAX_PATHS), id.optional()]),
     scanUpload: z.tuple([id]),
+    addSequence: z.tuple([id, path, optionalName, z.boolean().optional()]),
+    addSequenceSeries: z.tuple([id, id, optionalName, z.boolean().optional()]),
+    listSequences: z.tuple([id]),
+    renameSequence: z.tuple([id, id, sequenceName]),
+    removeSequence: z.tuple([id, id]),
   },
   segmentation: {
     setClasses: z.tuple([id, classList]),

@@ -1,0 +1,181 @@
+/**
+ * The sequences of one open study in the app: the reference (the volume that was opened) plus the sequences the
+ * user adds, each resampled onto the reference grid with assembleStudy (which also makes the SEQUENCE_MISMATCH,
+ * SEQUENCE_4D and NO_OVERLAP decisions). With two or more sequences it also answers the session's update jobs
+ * (the same `segment(job, callbacks, signal)` shape as Compute) with fused features and a multi-sequence head:
+ * one scribble map, one prediction, whatever sequence the user paints on.
+ *
+ * Runs on the calling thread: the single-image compute worker knows one volume per id, and teaching it studies
+ * is a protocol change of its own. Features are computed once per (backbone, sequence set) and reused by every
+ * later edit, so only the first update pays for them.
+ */
+import { MedSegError, valueRange, type SequenceInfo, type Volume } from '../../../src-shared';
+import type { FeatureBackbone, FeatureProgress, FeatureVolume } from '../../features/types';
+import { createMultiSequenceBackbone, type MultiSequenceBackbone } from '../../features/multiseq';
+import { segmentMultiSequence, trainMultiSequenceHead } from '../../fewshot/multiseq';
+import { headToJson, type HeadKind } from '../../fewshot';
+import type { JobCallbacks, SegmentJob } from '../compute';
+import { cancelled } from '../compute';
+import { cropArray, pasteArray } from './crop';
+import { prepareStudy, type PreparedStudy } from './pipeline';
+import { canonicalSequenceName } from './spec';
+import { assembleStudy, guessSequenceName, type Sequence } from './study';
+
+export interface StudySequence {
+  id: string;
+  name: string;
+  /** As read from disk (the reference: as opened). */
+  original: Volume;
+  /** On the reference grid. */
+  sequence: Sequence;
+  range: [number, number];
+}
+
+export interface AddSequenceOptions {
+  name?: string;
+  confirmMismatch?: boolean;
+}
+
+interface FeatureState {
+  key: string;
+  prep: PreparedStudy;
+  ready: Promise<{ mb: MultiSequenceBackbone; features: FeatureVolume }>;
+}
+
+export class SessionStudy {
+  private readonly list: StudySequence[] = [];
+  private nextId = 2;
+  private cache: FeatureState | null = null;
+  /** Warnings of the last add (coverage, confirmed mismatch) for the user. */
+  lastWarnings: string[] = [];
+
+  constructor(reference: Volume, private readonly backbone: (id: string) => Promise<FeatureBackbone>) {
+    const n = reference.data.length;
+    this.list.push({
+      id: 'seq-1', name: guessSequenceName(reference), original: reference,
+      sequence: { name: guessSequenceName(reference), volume: reference, coverage: new Uint8Array(n).fill(1), coveredFraction: 1 },
+      range: valueRange(reference.data),
+    });
+  }
+
+  get count(): number {
+    return this.list.length;
+  }
+
+  get reference(): Volume {
+    return this.list[0].original;
+  }
+
+  sequences(): readonly StudySequence[] {
+    return this.list;
+  }
+
+  info(): SequenceInfo[] {
+    return this.list.map((s, i) => ({
+      id: s.id, name: s.name, description: describe(s.original), modality: s.original.modality,
+      window: { ...s.original.window }, range: [...s.range], coveredFraction: s.sequence.coveredFraction, reference: i === 0,
+    }));
+  }
+
+  /**
+   * Bring `volume` onto the reference grid. Checks against the reference only: the reference is what every
+   * sequence is aligned to, and a confirmed mismatch stays confirmed for that sequence.
+   */
+  add(volume: Volume, opts: AddSequenceOptions = {}): StudySequence {
+    const wanted = opts.name ? canonicalSequenceName(opts.name) : guessSequenceName(volume);
+    const name = this.uniqueName(wanted);
+    const study = assembleStudy([this.reference, volume], { confirmMismatch: opts.confirmMismatch, names: [this.list[0].name, name] });
+    const sequence = study.sequences[1];
+    const entry: StudySequence = { id: `seq-${this.nextId++}`, name, original: volume, sequence, range: valueRange(sequence.volume.data) };
+    this.list.push(entry);
+    this.lastWarnings = [...study.warnings];
+    if (name !== wanted) this.lastWarnings.push(`This study already has a ${wanted}; the new sequence is called ${name} (rename it if you like).`);
+    this.cache = null;
+    return entry;
+  }
+
+  rename(id: string, name: string): void {
+    const s = this.find(id);
+    const n = canonicalSequenceName(name);
+    if (!n) throw new MedSegError('INVALID_ARGUMENT', 'A sequence needs a name.');
+    if (this.list.some((o) => o !== s && o.name.toLowerCase() === n.toLowerCase())) {
+      throw new MedSegError('INVALID_ARGUMENT', `This study already has a sequence called ${n}; choose another name.`);
+    }
+    if (s.name === n) return;
+    s.name = n;
+    s.sequence = { ...s.sequence, name: n };
+    this.cache = null; // the names are part of the fused layout (and of the trained head)
+  }
+
+  remove(id: string): void {
+    const s = this.find(id);
+    if (s === this.list[0]) throw new MedSegError('INVALID_ARGUMENT', `${s.name} is the study's reference sequence (its grid is the study's grid); it cannot be removed.`);
+    this.list.splice(this.list.indexOf(s), 1);
+    this.cache = null;
+  }
+
+  find(id: string): StudySequence {
+    const s = this.list.find((x) => x.id === id);
+    if (!s) throw new MedSegError('INVALID_ARGUMENT', 'This sequence is not part of the study (it may have been removed).', { detail: id });
+    return s;
+  }
+
+  /** One update on fused features: train the multi-sequence head on the strokes, predict, deliver every slice. */
+  async segment(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw cancelled();
+    if (job.priorHead) {
+      throw new MedSegError('HEAD_MISMATCH', 'A model carried over from another study cannot be used once sequences are combined; remove the added sequences to use it.');
+    }
+    const st = this.featureState(job.backbone, cb.onProgress);
+    const { mb, features } = await st.ready;
+    if (signal.aborted) throw cancelled();
+    const { prep } = st;
+    const scribbles = cropArray(job.scribbles, prep.box);
+    const head = trainMultiSequenceHead(job.headKind as HeadKind, features, mb.layout, scribbles, prep.dims, {
+      backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, position: false,
+    });
+    if (signal.aborted) throw cancelled();
+    cb.onHead?.(headToJson(head));
+    const r = await segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head, signal });
+    if (signal.aborted) throw cancelled();
+    // Outside the content box every sequence is empty: background, certain.
+    const labels = pasteArray(r.labels, prep.box, 0);
+    const uncertainty = pasteArray(r.uncertainty, prep.box, 0);
+    const [nx, ny] = this.reference.dims;
+    const plane = nx * ny;
+    for (const k of job.order) {
+      if (signal.aborted) throw cancelled();
+      cb.onSlice(k, labels.subarray(k * plane, (k + 1) * plane), uncertainty.subarray(k * plane, (k + 1) * plane));
+    }
+  }
+
+  /**
+   * Features are NOT cancelled with the job that asked for them (as in LocalCompute): the next edit needs them.
+   * The crop box ignores strokes so that painting never invalidates the features.
+   */
+  private featureState(backboneId: string, onProgress: (p: FeatureProgress) => void): FeatureState {
+    const key = `${backboneId}\u0000${this.list.map((s) => `${s.id}=${s.name}`).join(',')}`;
+    if (this.cache?.key === key) return this.cache;
+    const prep = prepareStudy({ reference: this.reference, sequences: this.list.map((s) => s.sequence), warnings: [] });
+    const ready = this.backbone(backboneId).then(async (b) => {
+      const mb = createMultiSequenceBackbone(b, prep.sequences.map((s) => s.name));
+      return { mb, features: await mb.extract(prep.inputs, { onProgress }) };
+    });
+    const state: FeatureState = { key, prep, ready };
+    ready.catch(() => {
+      if (this.cache === state) this.cache = null;
+    });
+    this.cache = state;
+    return state;
+  }
+
+  private uniqueName(wanted: string): string {
+    const taken = (n: string) => this.list.some((s) => s.name.toLowerCase() === n.toLowerCase());
+    if (!taken(wanted)) return wanted;
+    for (let i = 2; ; i++) if (!taken(`${wanted} ${i}`)) return `${wanted} ${i}`;
+  }
+}
+
+function describe(v: Volume): string {
+  return v.meta.seriesDescription || (v.meta.sourceFiles?.[0] ?? '').split(/[\\/]/).pop() || v.modality;
+}

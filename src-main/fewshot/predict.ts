@@ -104,6 +104,52 @@ function linearScorer(head: Extract<TrainedHead, { kind: 'linear' }>, dims: Vec3
   return { C, F, W, b, wpos, centre, scale: spacing.map((s) => s / 100) };
 }
 
+function C0(head: TrainedHead): number { return head.classes.length; }
+
+export interface LinearKernel {
+  /** Softmax probabilities of one voxel (features at f[fo..], grid position i, j, k) into out[o..o+C). */
+  score(f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void;
+}
+
+/**
+ * The linear head's hot loop. Classes are scored four at a time so that the four running sums live in registers and
+ * each feature value is read once per four classes (3–4× faster than one class at a time in V8).
+ */
+export function linearKernel(head: Extract<TrainedHead, { kind: 'linear' }>, dims: Vec3, spacing: Vec3): LinearKernel {
+  const { C, F, W, b, wpos, centre, scale } = linearScorer(head, dims, spacing);
+  const Cp = Math.ceil(C / 4) * 4;
+  const rows: Float32Array[] = [];
+  for (let c = 0; c < Cp; c++) rows.push(c < C ? W.slice(c * F, (c + 1) * F) : new Float32Array(F));
+  const acc = new Float64Array(Cp);
+  const cx = new Float64Array(Cp), cy = new Float64Array(Cp), cz = new Float64Array(Cp), c0 = new Float64Array(Cp);
+  for (let c = 0; c < C; c++) {
+    cx[c] = wpos[c] * scale[0]; cy[c] = wpos[C + c] * scale[1]; cz[c] = wpos[2 * C + c] * scale[2];
+    c0[c] = b[c] - cx[c] * centre[0] - cy[c] * centre[1] - cz[c] * centre[2];
+  }
+  return {
+    score(f, fo, i, j, k, out, o) {
+      for (let c = 0; c < Cp; c += 4) {
+        const w0 = rows[c], w1 = rows[c + 1], w2 = rows[c + 2], w3 = rows[c + 3];
+        let a0 = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
+        let a1 = c0[c + 1] + cx[c + 1] * i + cy[c + 1] * j + cz[c + 1] * k;
+        let a2 = c0[c + 2] + cx[c + 2] * i + cy[c + 2] * j + cz[c + 2] * k;
+        let a3 = c0[c + 3] + cx[c + 3] * i + cy[c + 3] * j + cz[c + 3] * k;
+        for (let d = 0; d < F; d++) {
+          const x = f[fo + d];
+          a0 += w0[d] * x; a1 += w1[d] * x; a2 += w2[d] * x; a3 += w3[d] * x;
+        }
+        acc[c] = a0; acc[c + 1] = a1; acc[c + 2] = a2; acc[c + 3] = a3;
+      }
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) if (acc[c] > mx) mx = acc[c];
+      let se = 0;
+      for (let c = 0; c < C; c++) { const e = Math.exp(acc[c] - mx); acc[c] = e; se += e; }
+      const inv = 1 / se;
+      for (let c = 0; c < C; c++) out[o + c] = acc[c] * inv;
+    },
+  };
+}
+
 /**
  * Probabilities for the voxels where `mask` is non-zero (all when absent); others are left untouched.
  * Checks the abort signal once per slice. `spacing` places the position channels (default 1 mm).
@@ -117,33 +163,16 @@ export function predictProbabilities(head: TrainedHead, features: FeatureVolume,
     return sl;
   };
   if (head.kind === 'linear' && head.positionChannels <= 3) {
-    const { C, F, W, b, wpos, centre, scale } = linearScorer(head, dims, spacing);
+    const lk = linearKernel(head, dims, spacing);
     const D = features.dim;
-    const acc = new Float64Array(C), rowBase = new Float64Array(C), slopeX = new Float64Array(C);
-    for (let c = 0; c < C; c++) slopeX[c] = wpos[c] * scale[0];
     for (let k = 0; k < dims[2]; k++) {
       const sl = checkSlice(k);
-      const z = (k - centre[2]) * scale[2];
       for (let j = 0; j < dims[1]; j++) {
-        const y = (j - centre[1]) * scale[1];
-        const x0 = -centre[0] * scale[0];
-        for (let c = 0; c < C; c++) rowBase[c] = b[c] + wpos[C + c] * y + wpos[2 * C + c] * z + wpos[c] * x0;
         const rowV = k * plane + j * dims[0];
         for (let i = 0; i < dims[0]; i++) {
           const v = rowV + i;
           if (mask && !mask[v]) continue;
-          const fo = (v - k * plane) * D;
-          for (let c = 0, wo = 0; c < C; c++, wo += F) {
-            let s = rowBase[c] + slopeX[c] * i;
-            for (let d = 0; d < F; d++) s += W[wo + d] * sl[fo + d];
-            acc[c] = s;
-          }
-          let mx = -Infinity;
-          for (let c = 0; c < C; c++) if (acc[c] > mx) mx = acc[c];
-          let se = 0;
-          for (let c = 0; c < C; c++) { const e = Math.exp(acc[c] - mx); acc[c] = e; se += e; }
-          const inv = 1 / se, o = v * C;
-          for (let c = 0; c < C; c++) out[o + c] = acc[c] * inv;
+          lk.score(sl, (v - k * plane) * D, i, j, k, out, v * C0(head));
         }
       }
     }
@@ -161,5 +190,28 @@ export function predictProbabilities(head: TrainedHead, features: FeatureVolume,
       if (head.positionChannels) positionFeatures(v, dims, spacing, pos, 0);
       ch.score(sl, p * D, pos, out, v * C);
     }
+  }
+}
+
+/** Probabilities for a list of voxels (ascending indices), C per listed voxel, into out. */
+export function scoreVoxels(head: TrainedHead, features: FeatureVolume, dims: Vec3, spacing: Vec3, voxels: Int32Array, out: Float32Array, signal?: AbortSignal): void {
+  const plane = dims[0] * dims[1], nx = dims[0], D = features.dim, C = head.classes.length;
+  const lk = head.kind === 'linear' && head.positionChannels <= 3 ? linearKernel(head, dims, spacing) : null;
+  const ch = lk ? null : compileHead(head);
+  const pos = new Float32Array(Math.max(1, head.positionChannels));
+  let lastK = -1;
+  let sl: Float32Array | undefined;
+  for (let t = 0; t < voxels.length; t++) {
+    const v = voxels[t];
+    const k = (v / plane) | 0, r = v - k * plane;
+    if (k !== lastK) {
+      if (signal?.aborted) throw new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
+      sl = features.slices[k];
+      if (!sl) throw new MedSegError('INVALID_ARGUMENT', `Features for slice ${k} are not computed yet.`);
+      lastK = k;
+    }
+    if (lk) { const j = (r / nx) | 0; lk.score(sl!, r * D, r - j * nx, j, k, out, t * C); continue; }
+    if (head.positionChannels) positionFeatures(v, dims, spacing, pos, 0);
+    ch!.score(sl!, r * D, pos, out, t * C);
   }
 }

@@ -35,7 +35,7 @@ export interface PropagationInput {
 }
 
 /** Binary min-heap on (key, voxel, class) in typed arrays; grows by doubling. */
-class Heap {
+export class Heap {
   keys: Float64Array;
   vox: Int32Array;
   cls: Uint8Array;
@@ -92,7 +92,7 @@ class Heap {
  * (live keys span at most the largest step) of singly linked stacks in typed arrays; freed entries are reused.
  * Pops may come out of key order within a bucket: the caller skips entries whose key is stale.
  */
-class BucketQueue {
+export class BucketQueue {
   private head: Int32Array;
   private next: Int32Array;
   private keys: Float32Array;

@@ -9,7 +9,8 @@ import type { FeatureVolume } from '../features/types';
 import { gaussianSmooth } from '../features/filters/convolve';
 import { intensityMode, normalizeIntensity } from '../features/filters/normalize';
 import { assertHeadMatches, type TrainedHead } from './head';
-import { predictProbabilities } from './predict';
+import { predictProbabilities, scoreVoxels } from './predict';
+import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, coarseLevel, coarseSeeds, propagateCoarse, COARSE_BUDGET } from './multires';
 import { propagate, type PropagationParams } from './propagate';
 import { outsideAir } from './roi';
 import { labeledClasses } from './samples';
@@ -39,6 +40,12 @@ export interface SegmentInput {
   propagation?: Partial<PropagationParams>;
   /** Id of the backbone that made `features`; when given it must be the head's (HEAD_MISMATCH otherwise). */
   backboneId?: string;
+  /**
+   * 'auto' (default): propagate on a coarse grid of at most `coarseBudget` blocks and refine boundaries at full
+   * resolution (multires.ts) when the volume is larger than that; 'full': every step on every voxel.
+   */
+  resolution?: 'auto' | 'full';
+  coarseBudget?: number;
 }
 
 export interface SegmentResult {
@@ -125,15 +132,20 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
     if (ci >= 0 && !lockedIdx[ci]) seeds[v] = ci;
   }
 
-  const probs = new Float32Array(n * C);
   // Air around the patient is background before any scoring: seeded as such and left out of the head's work.
   const bgIdx = classIndex[0];
   const outside = refine === 'propagate' && bgIdx >= 0 && !lockedIdx[bgIdx] ? outsideAir(volume, edgeImage(volume)) : null;
+  if (outside) for (let v = 0; v < n; v++) if (outside[v] && seeds[v] < 0 && !(blocked && blocked[v])) seeds[v] = bgIdx;
+  const budget = inp.coarseBudget ?? COARSE_BUDGET;
+  if (refine === 'propagate' && inp.resolution !== 'full' && coarseFactors(dims, volume.spacing as Vec3, budget).some((f) => f > 1)) {
+    return coarseToFine(inp, { dims, C, classIndex, lockedIdx, blocked, seeds, outside, budget, t0 });
+  }
+  const probs = new Float32Array(n * C);
   let scoreMask: Uint8Array | undefined;
   if (outside) {
     scoreMask = new Uint8Array(n);
     for (let v = 0; v < n; v++) {
-      if (outside[v] && seeds[v] < 0 && !(blocked && blocked[v])) { seeds[v] = bgIdx; probs[v * C + bgIdx] = 1; }
+      if (outside[v] && seeds[v] === bgIdx && !(blocked && blocked[v])) probs[v * C + bgIdx] = 1;
       else scoreMask[v] = 1;
     }
   }
@@ -177,20 +189,131 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   }
   const t3 = performance.now();
 
-  if (inp.onSlice) {
-    const seen = new Uint8Array(dims[2]);
-    const emit = (k: number): void => {
-      if (k < 0 || k >= dims[2] || seen[k]) return;
-      seen[k] = 1;
-      inp.onSlice!(k, labels.subarray(k * plane, (k + 1) * plane), uncertainty.subarray(k * plane, (k + 1) * plane));
-    };
-    for (const k of inp.order ?? []) emit(k);
-    for (let k = 0; k < dims[2]; k++) {
-      if (signal?.aborted) throw cancelled();
-      emit(k);
+  emitSlices(inp, labels, uncertainty, dims);
+  return { labels, uncertainty, timings: { probabilities: t1 - t0, refine: t2 - t1, uncertainty: t3 - t2, total: performance.now() - t0 } };
+}
+
+interface CoarseCtx {
+  dims: Vec3;
+  C: number;
+  classIndex: Int16Array;
+  lockedIdx: Uint8Array;
+  blocked: Uint8Array | undefined;
+  seeds: Int16Array;
+  outside: Uint8Array | null;
+  budget: number;
+  t0: number;
+}
+
+function uncertaintyByte(pc: number, other: number): number {
+  const u = 1 - (pc - other);
+  return u >= 1 ? 255 : u <= 0 ? 0 : Math.round(u * 255);
+}
+
+/** The 'propagate' refinement on a coarse block grid, boundaries refined per voxel (see multires.ts). */
+async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentResult> {
+  const { volume, features, head, signal, locked } = inp;
+  const { dims, C, lockedIdx, blocked, seeds, outside, budget, t0 } = x;
+  const spacing = volume.spacing as Vec3;
+  const n = dims[0] * dims[1] * dims[2];
+  const L = coarseLevel(features, dims, spacing, edgeImage(volume), outside, budget);
+  const tLevel = performance.now();
+  // User strokes (not the automatic outside-air seeds) win the block vote.
+  const strong = new Uint8Array(n);
+  const scr = inp.scribbles;
+  for (let v = 0; v < scr.length; v++) if (scr[v] !== 0) strong[v] = 1;
+  const cseeds = coarseSeeds(L, seeds, strong, C);
+  let cblocked: Uint8Array | undefined;
+  if (blocked) {
+    const cnt = new Int32Array(L.n), tot = new Int32Array(L.n);
+    for (let v = 0; v < n; v++) { tot[L.blockOf[v]]++; if (blocked[v]) cnt[L.blockOf[v]]++; }
+    cblocked = new Uint8Array(L.n);
+    for (let b = 0; b < L.n; b++) if (cnt[b] * 2 > tot[b]) { cblocked[b] = 1; cseeds[b] = -1; }
+  }
+  const cprobs = new Float32Array(L.n * C);
+  const bgIdx = x.classIndex[0];
+  let cmask: Uint8Array | undefined;
+  if (L.outside && bgIdx >= 0) {
+    cmask = new Uint8Array(L.n);
+    for (let b = 0; b < L.n; b++) { if (L.outside[b]) cprobs[b * C + bgIdx] = 1; else cmask[b] = 1; }
+  }
+  predictProbabilities(head, coarseFeatureVolume(L, features.names), L.dims, cprobs, cmask, signal, L.spacing);
+  for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let b = 0; b < L.n; b++) cprobs[b * C + c] = 0;
+  const t1 = performance.now();
+  await Promise.resolve();
+  if (signal?.aborted) throw cancelled();
+  const clab = propagateCoarse(L, cprobs, C, cseeds, cblocked, inp.propagation, signal);
+  const cunc = new Uint8Array(L.n);
+  for (let b = 0; b < L.n; b++) {
+    let c = clab[b];
+    if (c === 255) {
+      if (cblocked && cblocked[b]) continue;
+      let bp = -1;
+      for (let q = 0; q < C; q++) if (cprobs[b * C + q] > bp) { bp = cprobs[b * C + q]; c = q; }
+      clab[b] = c;
+    }
+    let other = 0;
+    for (let q = 0; q < C; q++) if (q !== c && cprobs[b * C + q] > other) other = cprobs[b * C + q];
+    cunc[b] = uncertaintyByte(cprobs[b * C + c], other);
+  }
+  const uniform = uniformBlocks(L, clab);
+  const t2 = performance.now();
+
+  // Full resolution: strokes and locked voxels as given, voxels of uniform blocks copy their block's class, and the
+  // band between regions is decided by the propagation again, per voxel (boundaries follow the image, not blocks).
+  const labels = new Uint8Array(n), uncertainty = new Uint8Array(n);
+  const { blockOf } = L;
+  const bandIndex = new Int32Array(n);
+  let bandN = 0;
+  for (let v = 0; v < n; v++) {
+    bandIndex[v] = -1;
+    if (blocked && blocked[v]) { labels[v] = locked!.labels[v]; continue; }
+    const b = blockOf[v];
+    if (uniform[b]) {
+      const s = seeds[v];
+      if (s >= 0) { labels[v] = head.classes[s]; continue; }
+      const c = clab[b];
+      if (c !== 255) { labels[v] = head.classes[c]; uncertainty[v] = cunc[b]; }
+      continue;
+    }
+    bandIndex[v] = bandN++;
+  }
+  if (bandN > 0) {
+    const band = new Int32Array(bandN);
+    for (let v = 0; v < n; v++) if (bandIndex[v] >= 0) band[bandIndex[v]] = v;
+    const pb = new Float32Array(bandN * C);
+    scoreVoxels(head, features, dims, spacing, band, pb, signal);
+    for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < bandN; t++) pb[t * C + c] = 0;
+    const lb = propagateBand({ dims, spacing, image: edgeImage(volume), band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds, blocked, blockLabel: clab, blockOf });
+    for (let t = 0; t < bandN; t++) {
+      const v = band[t], o = t * C;
+      let c = lb[t];
+      if (c === 255) { let bp = -1; for (let q = 0; q < C; q++) if (pb[o + q] > bp) { bp = pb[o + q]; c = q; } }
+      labels[v] = head.classes[c];
+      let ot = 0;
+      for (let q = 0; q < C; q++) if (q !== c && pb[o + q] > ot) ot = pb[o + q];
+      uncertainty[v] = uncertaintyByte(pb[o + c], ot);
     }
   }
-  return { labels, uncertainty, timings: { probabilities: t1 - t0, refine: t2 - t1, uncertainty: t3 - t2, total: performance.now() - t0 } };
+  const t3 = performance.now();
+  emitSlices(inp, labels, uncertainty, dims);
+  return { labels, uncertainty, timings: { band: bandN, level: tLevel - t0, probabilities: t1 - tLevel, refine: t2 - t1, fine: t3 - t2, total: performance.now() - t0, blocks: L.n } };
+}
+
+function emitSlices(inp: SegmentInput, labels: Uint8Array, uncertainty: Uint8Array, dims: Vec3): void {
+  if (!inp.onSlice) return;
+  const plane = dims[0] * dims[1];
+  const seen = new Uint8Array(dims[2]);
+  const emit = (k: number): void => {
+    if (k < 0 || k >= dims[2] || seen[k]) return;
+    seen[k] = 1;
+    inp.onSlice!(k, labels.subarray(k * plane, (k + 1) * plane), uncertainty.subarray(k * plane, (k + 1) * plane));
+  };
+  for (const k of inp.order ?? []) emit(k);
+  for (let k = 0; k < dims[2]; k++) {
+    if (inp.signal?.aborted) throw cancelled();
+    emit(k);
+  }
 }
 
 /** The slice whose mean uncertainty is highest: where a new stroke helps most ("label here next"). */

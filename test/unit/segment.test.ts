@@ -41,14 +41,20 @@ async function setup() {
   return { vol, truth, features, scribbles, head };
 }
 
-describe('segment', () => {
+// Every behaviour holds both for the whole-volume path and the coarse-to-fine one (forced here by a tiny block budget).
+describe.each([
+  { name: 'full resolution', opts: { resolution: 'full' as const } },
+  { name: 'coarse-to-fine', opts: { coarseBudget: 700 } },
+])('segment ($name)', ({ opts }) => {
   it('segments a synthetic phantom from strokes on one slice (Dice ≥ 0.9 per class)', async () => {
     const { vol, truth, features, scribbles, head } = await setup();
-    const r = await segment({ volume: vol, features, scribbles, head });
+    const r = await segment({ volume: vol, features, scribbles, head, ...opts });
     expect(dice(r.labels, truth, 2)).toBeGreaterThan(0.9);
     expect(dice(r.labels, truth, 6)).toBeGreaterThan(0.9);
     expect(r.uncertainty.length).toBe(truth.length);
     expect(typeof r.timings.total).toBe('number');
+    // The coarse path really ran on blocks (and the full path did not).
+    expect(r.timings.blocks === undefined).toBe(opts.resolution === 'full');
   });
 
   it('never touches locked classes: their voxels keep the class, no other voxel becomes it', async () => {
@@ -56,7 +62,7 @@ describe('segment', () => {
     // Previous result: class 2 only on slices k ≥ 5 (deliberately partial), locked.
     const prev = new Uint8Array(truth.length);
     for (let v = 0; v < truth.length; v++) if (truth[v] === 2 && v >= 5 * 480) prev[v] = 2;
-    const r = await segment({ volume: vol, features, scribbles, head, locked: { classIds: [2], labels: prev } });
+    const r = await segment({ volume: vol, features, scribbles, head, ...opts, locked: { classIds: [2], labels: prev } });
     for (let v = 0; v < truth.length; v++) {
       if (prev[v] === 2) expect(r.labels[v]).toBe(2);
       else expect(r.labels[v]).not.toBe(2);
@@ -67,7 +73,7 @@ describe('segment', () => {
   it('streams slices in the given order first, then the rest', async () => {
     const { vol, features, scribbles, head } = await setup();
     const seen: number[] = [];
-    await segment({ volume: vol, features, scribbles, head, order: [7, 2], onSlice: (k, lab, unc) => { expect(lab.length).toBe(480); expect(unc.length).toBe(480); seen.push(k); } });
+    await segment({ volume: vol, features, scribbles, head, ...opts, order: [7, 2], onSlice: (k, lab, unc) => { expect(lab.length).toBe(480); expect(unc.length).toBe(480); seen.push(k); } });
     expect(seen).toEqual([7, 2, 0, 1, 3, 4, 5, 6, 8, 9]);
   });
 
@@ -75,9 +81,12 @@ describe('segment', () => {
     const { vol, features, scribbles, head } = await setup();
     const ac = new AbortController();
     ac.abort();
-    await expect(segment({ volume: vol, features, scribbles, head, signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(segment({ volume: vol, features, scribbles, head, ...opts, signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
+});
+
+describe('segment', () => {
   it('single-class strokes → LABELS_SINGLE_CLASS; head/feature mismatch → HEAD_MISMATCH', async () => {
     const { vol, features, scribbles, head } = await setup();
     const one = scribbles.map((v) => (v === 2 ? 2 : 0));

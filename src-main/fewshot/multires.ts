@@ -1,0 +1,363 @@
+/**
+ * Coarse-to-fine prediction: the head is scored and the strokes are propagated on a coarse grid of voxel blocks
+ * (block-mean features, block-to-block edge barriers), then brought back to every voxel — blocks deep inside a
+ * region copy its class, and only the voxels of blocks on a boundary are scored at full resolution and choose
+ * between the classes that meet there. A whole-volume update then costs about what the coarse grid costs
+ * (≈ 150 k blocks whatever the volume's size) plus the boundary band, instead of a pass over every voxel; the
+ * per-volume parts (block features, barriers) are computed once and cached with the features.
+ * Hand-written: no JS library does multi-label geodesic propagation or block pyramids on typed 3D arrays.
+ */
+import { MedSegError, type Vec3 } from '../../src-shared';
+import type { FeatureVolume } from '../features/types';
+import { DEFAULT_PROPAGATION, Heap, type PropagationParams } from './propagate';
+
+/** Default number of coarse blocks: the update's cost scales with it (≈ 0.3 µs per block and class on 2 cores). */
+export const COARSE_BUDGET = 160_000;
+
+export interface CoarseLevel {
+  /** Block size per axis in voxels. */
+  f: Vec3;
+  dims: Vec3;
+  spacing: Vec3;
+  n: number;
+  /** Block-mean features, F per block. */
+  feats: Float32Array;
+  F: number;
+  /** Edge barrier between block v and its +x / +y / +z neighbour (normalised intensity units). */
+  barrier: [Float32Array, Float32Array, Float32Array];
+  /** Blocks made only of outside air (null when nothing is outside). */
+  outside: Uint8Array | null;
+  /** Fine voxel → block index. */
+  blockOf: Int32Array;
+}
+
+/**
+ * Block size per axis so that the coarse grid has at most `budget` blocks: repeatedly grow the block along the axis
+ * whose coarse spacing is finest, which keeps blocks as close to cubes in millimetres as the grid allows.
+ */
+export function coarseFactors(dims: Vec3, spacing: Vec3, budget = COARSE_BUDGET): Vec3 {
+  const f: Vec3 = [1, 1, 1];
+  const count = (): number => Math.ceil(dims[0] / f[0]) * Math.ceil(dims[1] / f[1]) * Math.ceil(dims[2] / f[2]);
+  while (count() > budget) {
+    let a = -1, best = Infinity;
+    for (let q = 0; q < 3; q++) {
+      if (f[q] >= dims[q]) continue;
+      const s = spacing[q] * f[q];
+      if (s < best) { best = s; a = q; }
+    }
+    if (a < 0) break;
+    f[a]++;
+  }
+  return f;
+}
+
+interface CacheEntry { key: string; refs: (Float32Array | undefined)[]; level: CoarseLevel }
+const cache = new WeakMap<FeatureVolume, CacheEntry>();
+
+/**
+ * The coarse level for these features (cached while the feature slices stay the same objects). `edge` is the
+ * smoothed normalised intensity the propagation reads; `outside` marks outside air per voxel (or null).
+ */
+export function coarseLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Float32Array, outside: Uint8Array | null, budget = COARSE_BUDGET): CoarseLevel {
+  const f = coarseFactors(dims, spacing, budget);
+  const key = `${f.join(',')}`;
+  const hit = cache.get(features);
+  if (hit && hit.key === key && hit.refs.length === features.slices.length && hit.refs.every((r, k) => r === features.slices[k])) return hit.level;
+  const level = buildLevel(features, dims, spacing, edge, outside, f);
+  cache.set(features, { key, refs: features.slices.slice(), level });
+  return level;
+}
+
+function buildLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Float32Array, outside: Uint8Array | null, f: Vec3): CoarseLevel {
+  const [nx, ny, nz] = dims;
+  const cd: Vec3 = [Math.ceil(nx / f[0]), Math.ceil(ny / f[1]), Math.ceil(nz / f[2])];
+  const cn = cd[0] * cd[1] * cd[2];
+  const F = features.dim;
+  const feats = new Float32Array(cn * F);
+  const cnt = new Float32Array(cn);
+  const outCnt = new Int32Array(cn);
+  const blockOf = new Int32Array(nx * ny * nz);
+  const plane = nx * ny;
+  const bi = new Int32Array(nx);
+  for (let i = 0; i < nx; i++) bi[i] = (i / f[0]) | 0;
+  for (let k = 0; k < nz; k++) {
+    const sl = features.slices[k];
+    if (!sl) throw new MedSegError('INVALID_ARGUMENT', `Features for slice ${k} are not computed yet.`);
+    const bk = ((k / f[2]) | 0) * cd[0] * cd[1];
+    for (let j = 0; j < ny; j++) {
+      const bj = bk + ((j / f[1]) | 0) * cd[0];
+      for (let i = 0; i < nx; i++) {
+        const b = bj + bi[i];
+        const v = k * plane + j * nx + i;
+        blockOf[v] = b;
+        cnt[b]++;
+        if (outside && outside[v]) outCnt[b]++;
+        const fo = (j * nx + i) * F, bo = b * F;
+        for (let d = 0; d < F; d++) feats[bo + d] += sl[fo + d];
+      }
+    }
+  }
+  for (let b = 0; b < cn; b++) {
+    const inv = 1 / cnt[b];
+    for (let d = 0; d < F; d++) feats[b * F + d] *= inv;
+  }
+  let coarseOutside: Uint8Array | null = null;
+  if (outside) {
+    coarseOutside = new Uint8Array(cn);
+    for (let b = 0; b < cn; b++) if (outCnt[b] === cnt[b]) coarseOutside[b] = 1;
+  }
+  return { f, dims: cd, spacing: [spacing[0] * f[0], spacing[1] * f[1], spacing[2] * f[2]], n: cn, feats, F, barrier: barriers(edge, dims, f, cd), outside: coarseOutside, blockOf };
+}
+
+/**
+ * Barrier between neighbouring blocks along each axis: the intensity change met walking from one block's centre to
+ * the next one's, averaged over the lines through their shared face. Summing |Δ| along the line (rather than
+ * differencing block means) keeps a thin wall between two similar regions — a diaphragm, a kidney capsule — as a
+ * wall at the coarse level.
+ */
+function barriers(edge: Float32Array, dims: Vec3, f: Vec3, cd: Vec3): [Float32Array, Float32Array, Float32Array] {
+  const [nx, ny, nz] = dims;
+  const cn = cd[0] * cd[1] * cd[2];
+  const out: [Float32Array, Float32Array, Float32Array] = [new Float32Array(cn), new Float32Array(cn), new Float32Array(cn)];
+  const cntA: [Float32Array, Float32Array, Float32Array] = [new Float32Array(cn), new Float32Array(cn), new Float32Array(cn)];
+  const stride: Vec3 = [1, nx, nx * ny];
+  const plane = nx * ny;
+  for (let a = 0; a < 3; a++) {
+    const fa = f[a], st = stride[a], len = dims[a];
+    const bar = out[a], cnt = cntA[a];
+    // Diffs between fine positions t and t+1 along axis a; the barrier of block B (to B+1) covers centre(B)..centre(B+1).
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+      const pos = a === 0 ? i : a === 1 ? j : k;
+      if (pos === len - 1) continue;
+      const v = k * plane + j * nx + i;
+      const d = Math.abs(edge[v + st] - edge[v]);
+      // Position pos→pos+1 lies between centres of blocks B and B+1 where centre(B) = B·fa + (fa−1)/2.
+      const B = Math.floor((pos + 0.5 - (fa - 1) / 2) / fa);
+      if (B < 0 || B >= cd[a] - 1) continue;
+      const bi = a === 0 ? B : (i / f[0]) | 0, bj = a === 1 ? B : (j / f[1]) | 0, bk = a === 2 ? B : (k / f[2]) | 0;
+      const b = (bk * cd[1] + bj) * cd[0] + bi;
+      bar[b] += d;
+      // Each face line contributes fa diffs; count lines, not diffs, so the barrier is a sum along one line.
+      if ((pos + 0.5 - (fa - 1) / 2) - B * fa < 1) cnt[b]++;
+    }
+    for (let b = 0; b < cn; b++) bar[b] = cnt[b] > 0 ? bar[b] / cnt[b] : 0;
+  }
+  return out;
+}
+
+/**
+ * Competitive geodesic propagation on the block graph (see propagate.ts for the cost model): a step costs its
+ * length in mm times (base + doubt·(1 − p)), plus edge times the barrier between the two blocks.
+ * Returns the class index per block (255 = unreached).
+ */
+export function propagateCoarse(L: CoarseLevel, probs: Float32Array, C: number, seeds: Int16Array, blocked: Uint8Array | undefined, params: Partial<PropagationParams> | undefined, signal?: AbortSignal): Uint8Array {
+  const prm = { ...DEFAULT_PROPAGATION, ...params };
+  const [nx, ny, nz] = L.dims;
+  const n = L.n;
+  const labels = new Uint8Array(n).fill(255);
+  const dist = new Float32Array(n).fill(Infinity);
+  const [hx, hy, hz] = L.spacing;
+  const { base, doubt, edge } = prm;
+  const [bx, by, bz] = L.barrier;
+  // Dial's bucket queue (see propagate.ts): keys grow by at least the cheapest step.
+  const width = Math.max(1e-6, Math.min(hx, hy, hz) * base);
+  let maxBar = 0;
+  for (let a = 0; a < 3; a++) for (let b = 0; b < n; b++) if (L.barrier[a][b] > maxBar) maxBar = L.barrier[a][b];
+  const maxStep = Math.max(hx, hy, hz) * (base + doubt) + edge * maxBar + width;
+  const NB = Math.min(1 << 22, Math.ceil(maxStep / width) + 2);
+  const useBuckets = maxStep / width < (1 << 22);
+  const bucketHead = new Int32Array(useBuckets ? NB : 1).fill(-1);
+  let cap = 1 << 16;
+  let nextA = new Int32Array(cap), keyA = new Float32Array(cap), voxA = new Int32Array(cap), clsA = new Uint8Array(cap);
+  let used = 0, free = -1, size = 0, cur = 0;
+  const push = (key: number, v: number, c: number): void => {
+    let e = free;
+    if (e >= 0) free = nextA[e];
+    else {
+      if (used === cap) {
+        cap *= 2;
+        const a1 = new Int32Array(cap); a1.set(nextA); nextA = a1;
+        const a2 = new Float32Array(cap); a2.set(keyA); keyA = a2;
+        const a3 = new Int32Array(cap); a3.set(voxA); voxA = a3;
+        const a4 = new Uint8Array(cap); a4.set(clsA); clsA = a4;
+      }
+      e = used++;
+    }
+    const bk = Math.floor(key / width) % NB;
+    keyA[e] = key; voxA[e] = v; clsA[e] = c;
+    nextA[e] = bucketHead[bk];
+    bucketHead[bk] = e;
+    size++;
+  };
+  if (!useBuckets) throw new MedSegError('INTERNAL', 'Propagation step range too wide for the bucket queue.');
+  for (let v = 0; v < n; v++) {
+    const s = seeds[v];
+    if (s >= 0 && !(blocked && blocked[v])) { dist[v] = 0; push(0, v, s); }
+  }
+  const done = new Uint8Array(n);
+  const sy = nx, sz = nx * ny;
+  const cx = hx * base, cy = hy * base, cz = hz * base;
+  const dx = hx * doubt, dy = hy * doubt, dz = hz * doubt;
+  let pops = 0;
+  while (size > 0) {
+    let bkt = cur % NB;
+    while (bucketHead[bkt] < 0) { cur++; bkt = cur % NB; }
+    const e = bucketHead[bkt];
+    bucketHead[bkt] = nextA[e];
+    const d0 = keyA[e], v = voxA[e], c = clsA[e];
+    nextA[e] = free; free = e; size--;
+    if (done[v] || d0 > dist[v]) continue;
+    done[v] = 1;
+    labels[v] = c;
+    if ((++pops & 0x3fff) === 0 && signal?.aborted) throw new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
+    const k = (v / sz) | 0;
+    const rem = v - k * sz;
+    const j = (rem / nx) | 0;
+    const i = rem - j * nx;
+    let u: number, nd: number;
+    if (i > 0) { u = v - 1; if (!done[u] && !(blocked && blocked[u])) { nd = Math.fround(d0 + cx + dx * (1 - probs[u * C + c]) + edge * bx[u]); if (nd < dist[u]) { dist[u] = nd; push(nd, u, c); } } }
+    if (i < nx - 1) { u = v + 1; if (!done[u] && !(blocked && blocked[u])) { nd = Math.fround(d0 + cx + dx * (1 - probs[u * C + c]) + edge * bx[v]); if (nd < dist[u]) { dist[u] = nd; push(nd, u, c); } } }
+    if (j > 0) { u = v - sy; if (!done[u] && !(blocked && blocked[u])) { nd = Math.fround(d0 + cy + dy * (1 - probs[u * C + c]) + edge * by[u]); if (nd < dist[u]) { dist[u] = nd; push(nd, u, c); } } }
+    if (j < ny - 1) { u = v + sy; if (!done[u] && !(blocked && blocked[u])) { nd = Math.fround(d0 + cy + dy * (1 - probs[u * C + c]) + edge * by[v]); if (nd < dist[u]) { dist[u] = nd; push(nd, u, c); } } }
+    if (k > 0) { u = v - sz; if (!done[u] && !(blocked && blocked[u])) { nd = Math.fround(d0 + cz + dz * (1 - probs[u * C + c]) + edge * bz[u]); if (nd < dist[u]) { dist[u] = nd; push(nd, u, c); } } }
+    if (k < nz - 1) { u = v + sz; if (!done[u] && !(blocked && blocked[u])) { nd = Math.fround(d0 + cz + dz * (1 - probs[u * C + c]) + edge * bz[v]); if (nd < dist[u]) { dist[u] = nd; push(nd, u, c); } } }
+  }
+  return labels;
+}
+
+/** The coarse level's features as a FeatureVolume (one subarray per coarse slice), for predictProbabilities. */
+export function coarseFeatureVolume(L: CoarseLevel, names: string[]): FeatureVolume {
+  const per = L.dims[0] * L.dims[1] * L.F;
+  const slices: Float32Array[] = [];
+  for (let k = 0; k < L.dims[2]; k++) slices.push(L.feats.subarray(k * per, (k + 1) * per));
+  return { dim: L.F, names, slices };
+}
+
+/**
+ * Seeds on the block grid: each block takes the class with the most seed voxels in it; user strokes outweigh the
+ * automatic outside-air seeds (`strong` marks them), so a stroke near the skin is never voted away.
+ */
+export function coarseSeeds(L: CoarseLevel, seeds: Int16Array, strong: Uint8Array | null, C: number): Int16Array {
+  const votes = new Float32Array(L.n * C);
+  const { blockOf } = L;
+  for (let v = 0; v < seeds.length; v++) {
+    const s = seeds[v];
+    if (s >= 0) votes[blockOf[v] * C + s] += strong && strong[v] ? 1000 : 1;
+  }
+  const out = new Int16Array(L.n).fill(-1);
+  for (let b = 0; b < L.n; b++) {
+    let best = -1, bv = 0;
+    for (let c = 0; c < C; c++) if (votes[b * C + c] > bv) { bv = votes[b * C + c]; best = c; }
+    out[b] = best;
+  }
+  return out;
+}
+
+/** Per block: 1 when it and its 26 neighbours share one (reached) class, so its voxels can copy it. */
+export function uniformBlocks(L: CoarseLevel, lab: Uint8Array): Uint8Array {
+  const [nx, ny, nz] = L.dims;
+  const uniform = new Uint8Array(L.n);
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+    const b = (k * ny + j) * nx + i;
+    const c = lab[b];
+    if (c === 255) continue;
+    let same = 1;
+    for (let dk = -1; dk <= 1 && same; dk++) {
+      const kk = k + dk;
+      if (kk < 0 || kk >= nz) continue;
+      for (let dj = -1; dj <= 1 && same; dj++) {
+        const jj = j + dj;
+        if (jj < 0 || jj >= ny) continue;
+        const row = (kk * ny + jj) * nx;
+        if (i > 0 && lab[row + i - 1] !== c) same = 0;
+        else if (lab[row + i] !== c) same = 0;
+        else if (i < nx - 1 && lab[row + i + 1] !== c) same = 0;
+      }
+    }
+    uniform[b] = same;
+  }
+  return uniform;
+}
+
+export interface BandInput {
+  dims: Vec3;
+  spacing: Vec3;
+  image: Float32Array;
+  /** Fine voxels to decide, ascending. */
+  band: Int32Array;
+  /** Fine voxel → position in `band`, −1 outside the band. */
+  bandIndex: Int32Array;
+  /** Class probabilities of the band voxels, C per band voxel. */
+  probs: Float32Array;
+  C: number;
+  /** Seed class index per fine voxel (strokes, outside air), −1 for none. */
+  seeds: Int16Array;
+  /** Voxels never entered nor used as sources (locked classes). */
+  blocked?: Uint8Array;
+  /** Class index per block and block of each fine voxel: the class of voxels around the band. */
+  blockLabel: Uint8Array;
+  blockOf: Int32Array;
+  params?: Partial<PropagationParams>;
+  signal?: AbortSignal;
+}
+
+/**
+ * The same competitive propagation at full resolution, restricted to the band of voxels between coarse regions:
+ * every voxel next to the band is a source of its (already decided) class, so boundaries settle where the image
+ * and the head put them while the work stays proportional to the band. Returns a class index per band voxel.
+ */
+export function propagateBand(inp: BandInput): Uint8Array {
+  const { dims, spacing, image, band, bandIndex, probs, C, seeds, blocked, blockLabel, blockOf, signal } = inp;
+  const { base, doubt, edge } = { ...DEFAULT_PROPAGATION, ...inp.params };
+  const m = band.length;
+  const lab = new Uint8Array(m).fill(255);
+  const dist = new Float32Array(m).fill(Infinity);
+  const done = new Uint8Array(m);
+  const [nx, ny, nz] = dims;
+  const sz = nx * ny;
+  // Keys are bounded by the longest path inside the band, which can be long: a heap copes with any range.
+  const heap = new Heap(1 << 14);
+  const offs = [-1, 1, -nx, nx, -sz, sz];
+  const hs = [spacing[0], spacing[0], spacing[1], spacing[1], spacing[2], spacing[2]];
+  const bc = hs.map((h) => h * base), dc = hs.map((h) => h * doubt);
+  const inBounds = (i: number, j: number, k: number, q: number): boolean =>
+    q === 0 ? i > 0 : q === 1 ? i < nx - 1 : q === 2 ? j > 0 : q === 3 ? j < ny - 1 : q === 4 ? k > 0 : k < nz - 1;
+  for (let t = 0; t < m; t++) {
+    const v = band[t];
+    const s = seeds[v];
+    if (s >= 0) { dist[t] = 0; heap.push(0, t, s); continue; }
+    const k = (v / sz) | 0, rem = v - k * sz, j = (rem / nx) | 0, i = rem - j * nx;
+    const iv = image[v];
+    for (let q = 0; q < 6; q++) {
+      if (!inBounds(i, j, k, q)) continue;
+      const u = v + offs[q];
+      if (bandIndex[u] >= 0 || (blocked && blocked[u])) continue;
+      const c = seeds[u] >= 0 ? seeds[u] : blockLabel[blockOf[u]];
+      if (c === 255) continue;
+      const di = iv - image[u];
+      const w = Math.fround(bc[q] + dc[q] * (1 - probs[t * C + c]) + edge * (di < 0 ? -di : di));
+      if (w < dist[t]) { dist[t] = w; heap.push(w, t, c); }
+    }
+  }
+  let pops = 0;
+  while (heap.size > 0) {
+    heap.pop();
+    const t = heap.topVox, d0 = heap.topKey, c = heap.topCls;
+    if (done[t] || d0 > dist[t]) continue;
+    done[t] = 1;
+    lab[t] = c;
+    if ((++pops & 0x3fff) === 0 && signal?.aborted) throw new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
+    const v = band[t];
+    const k = (v / sz) | 0, rem = v - k * sz, j = (rem / nx) | 0, i = rem - j * nx;
+    const iv = image[v];
+    for (let q = 0; q < 6; q++) {
+      if (!inBounds(i, j, k, q)) continue;
+      const tu = bandIndex[v + offs[q]];
+      if (tu < 0 || done[tu]) continue;
+      const di = image[v + offs[q]] - iv;
+      const nd = Math.fround(d0 + bc[q] + dc[q] * (1 - probs[tu * C + c]) + edge * (di < 0 ? -di : di));
+      if (nd < dist[tu]) { dist[tu] = nd; heap.push(nd, tu, c); }
+    }
+  }
+  return lab;
+}

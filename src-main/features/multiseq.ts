@@ -286,3 +286,117 @@ export function fusedGuide(inputs: SequenceInput[]): Volume {
     window: allCt ? ref.window : { center: 5, width: 10 }, warnings: [],
   };
 }
+
+/** How the propagation's guide image is made from the sequences: see fusedGuide and strokeGuide. */
+export type GuideKind = 'mean' | 'strokes';
+
+/**
+ * Top discriminant direction (Fisher LDA) of the labeled voxels' intensities: weights w (one per sequence) such that
+ * w·intensity separates the labeled classes best relative to their spread. With 2 classes this is Σw⁻¹(μ1 − μ0);
+ * with more, the leading eigenvector of Σw⁻¹Σb (power iteration; the matrices are S×S). Hand-written: S ≤ a handful.
+ */
+export function discriminantWeights(values: Float32Array[], labels: Uint8Array, classIds: number[]): number[] {
+  const S = values.length;
+  const C = classIds.length;
+  const cix = new Int16Array(256).fill(-1);
+  classIds.forEach((c, i) => (cix[c] = i));
+  const cnt = new Float64Array(C), mu = new Float64Array(C * S);
+  for (let p = 0; p < labels.length; p++) {
+    const c = cix[labels[p]];
+    if (c < 0) continue;
+    cnt[c]++;
+    for (let s = 0; s < S; s++) mu[c * S + s] += values[s][p];
+  }
+  for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) mu[c * S + s] /= Math.max(1, cnt[c]);
+  const sw = new Float64Array(S * S), tot = cnt.reduce((a, b) => a + b, 0);
+  for (let p = 0; p < labels.length; p++) {
+    const c = cix[labels[p]];
+    if (c < 0) continue;
+    for (let a = 0; a < S; a++) {
+      const da = values[a][p] - mu[c * S + a];
+      for (let b = a; b < S; b++) sw[a * S + b] += da * (values[b][p] - mu[c * S + b]);
+    }
+  }
+  // Each class weighs the same (a long background stroke must not decide the direction), as in the heads.
+  const grand = new Float64Array(S);
+  for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) grand[s] += mu[c * S + s] / C;
+  const sb = new Float64Array(S * S);
+  for (let c = 0; c < C; c++) for (let a = 0; a < S; a++) for (let b = 0; b < S; b++) sb[a * S + b] += (mu[c * S + a] - grand[a]) * (mu[c * S + b] - grand[b]) / C;
+  let tr = 0;
+  for (let a = 0; a < S; a++) {
+    for (let b = a; b < S; b++) { sw[a * S + b] /= Math.max(1, tot); sw[b * S + a] = sw[a * S + b]; }
+    tr += sw[a * S + a];
+  }
+  // Ridge: a sequence constant over the strokes must not make Σw singular.
+  for (let a = 0; a < S; a++) sw[a * S + a] += 1e-3 * (tr / S) + 1e-9;
+  const inv = invertSymmetric(sw, S);
+  const m = new Float64Array(S * S);
+  for (let a = 0; a < S; a++) for (let b = 0; b < S; b++) { let x = 0; for (let q = 0; q < S; q++) x += inv[a * S + q] * sb[q * S + b]; m[a * S + b] = x; }
+  let w = Array.from({ length: S }, (_, s) => (C === 2 ? mu[S + s] - mu[s] : 1));
+  for (let it = 0; it < 100; it++) {
+    const nw = w.map((_, a) => { let x = 0; for (let b = 0; b < S; b++) x += m[a * S + b] * w[b]; return x; });
+    const norm = Math.hypot(...nw);
+    if (!(norm > 0)) break;
+    w = nw.map((x) => x / norm);
+  }
+  return w;
+}
+
+/** Gauss–Jordan inverse of a small symmetric positive definite matrix. */
+function invertSymmetric(a: Float64Array, n: number): Float64Array {
+  const m = Float64Array.from(a), inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let i = 0; i < n; i++) {
+    let piv = i;
+    for (let r = i + 1; r < n; r++) if (Math.abs(m[r * n + i]) > Math.abs(m[piv * n + i])) piv = r;
+    for (let c = 0; c < n; c++) {
+      [m[i * n + c], m[piv * n + c]] = [m[piv * n + c], m[i * n + c]];
+      [inv[i * n + c], inv[piv * n + c]] = [inv[piv * n + c], inv[i * n + c]];
+    }
+    const d = m[i * n + i] || 1e-12;
+    for (let c = 0; c < n; c++) { m[i * n + c] /= d; inv[i * n + c] /= d; }
+    for (let r = 0; r < n; r++) {
+      if (r === i) continue;
+      const f = m[r * n + i];
+      if (f === 0) continue;
+      for (let c = 0; c < n; c++) { m[r * n + c] -= f * m[i * n + c]; inv[r * n + c] -= f * inv[i * n + c]; }
+    }
+  }
+  return inv;
+}
+
+/**
+ * A guide made for the structure being painted: the sequences' robust-normalised intensities combined with the
+ * discriminant weights of the labeled voxels (strokes only, never a reference). The mean guide lets opposite
+ * contrasts cancel (a tumour bright on FLAIR and dark on T1 is nearly flat in their mean); here each sequence
+ * enters with the sign and weight that separate the painted classes, so their edges add up. Where a sequence does
+ * not cover a voxel its labeled mean stands in. Falls back to fusedGuide for CT-only studies (HU edges) and
+ * when the strokes hold fewer than two classes.
+ */
+export function strokeGuide(inputs: SequenceInput[], scribbles: Uint8Array): Volume {
+  const mean = fusedGuide(inputs);
+  if (inputs.length < 2 || mean.modality === 'CT') return mean;
+  const n = mean.data.length;
+  if (scribbles.length !== n) throw new MedSegError('GRID_MISMATCH', 'The strokes are not on the study grid.');
+  const seen = new Set<number>();
+  for (let p = 0; p < n; p++) if (scribbles[p]) seen.add(scribbles[p]);
+  if (seen.size < 2) return mean;
+  const vals = inputs.map((inp) => normalizeIntensity(inp.volume, intensityMode(inp.volume)).data);
+  const w = discriminantWeights(vals, scribbles, [...seen].sort((a, b) => a - b));
+  const fill = vals.map((v, s) => {
+    let a = 0, c = 0;
+    for (let p = 0; p < n; p++) if (scribbles[p] && (!inputs[s].coverage || inputs[s].coverage![p])) { a += v[p]; c++; }
+    return c ? a / c : 0;
+  });
+  const data = new Float32Array(n);
+  for (let p = 0; p < n; p++) {
+    let g = 0;
+    for (let s = 0; s < inputs.length; s++) g += w[s] * (!inputs[s].coverage || inputs[s].coverage![p] ? vals[s][p] : fill[s]);
+    data[p] = g;
+  }
+  return { ...mean, data, meta: { ...mean.meta, seriesDescription: `stroke guide (${inputs.map((x, s) => `${x.name} ${w[s].toFixed(2)}`).join(', ')})` } };
+}
+
+export function makeGuide(kind: GuideKind, inputs: SequenceInput[], scribbles: Uint8Array): Volume {
+  return kind === 'strokes' ? strokeGuide(inputs, scribbles) : fusedGuide(inputs);
+}

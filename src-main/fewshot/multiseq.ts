@@ -8,10 +8,10 @@
  * four sequences keeps working on three. Copies are systematic (every sequence dropped once, and optionally every
  * pair), not random, so training stays deterministic and every missing case is seen equally often.
  */
-import { MedSegError, type Vec3 } from '../../src-shared';
+import { BACKGROUND_ID, MedSegError, type Vec3 } from '../../src-shared';
 import type { FeatureVolume } from '../features/types';
-import { dropInRow, dropSequencesInPlace, fusedGuide, presenceChannel, type FusedLayout, type SequenceInput } from '../features/multiseq';
-import type { HeadKind, TrainedHead } from './head';
+import { dropInRow, dropSequencesInPlace, groupOffset, makeGuide, presenceChannel, type FusedLayout, type GuideKind, type SequenceInput } from '../features/multiseq';
+import type { HeadKind, LinearHead, TrainedHead } from './head';
 import type { SampleSet } from './samples';
 import { segment, type SegmentInput, type SegmentResult } from './segment';
 import { trainHead, type TrainOptions } from './train';
@@ -88,6 +88,10 @@ export interface MultiSequenceSegmentInput extends Omit<SegmentInput, 'volume'> 
   sequences: SequenceInput[];
   /** Sequences to leave out at prediction time (their features are zeroed as if missing). */
   drop?: string[];
+  /** Late fusion: when given, `head` is ignored and the head composed for the sequences present is used. */
+  fusion?: LateFusionModel;
+  /** Guide image for the propagation (default 'mean'). */
+  guide?: GuideKind;
 }
 
 /**
@@ -103,13 +107,301 @@ export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Prom
     }
   }
   if (kept.length === 0) throw new MedSegError('INVALID_ARGUMENT', 'Every sequence was left out; keep at least one.');
+  const { layout: _l, sequences: _s, drop: _d, fusion, guide, ...rest } = inp;
   // Sequences of the layout that this study lacks are already zero; only the ones present need dropping.
-  const restore = dropSequencesInPlace(inp.features, inp.layout, [...drop].filter((d) => inp.layout.sequences.some((s) => s.toLowerCase() === d)));
+  const dropNames = [...drop].filter((d) => inp.layout.sequences.some((s) => s.toLowerCase() === d));
+  const present = inp.layout.sequences.filter((s) => !dropNames.includes(s.toLowerCase()));
+  const volume = makeGuide(guide ?? 'mean', kept, inp.scribbles);
+  // The features object is keyed per guide and drop set: whatever segment() derives from a feature volume and
+  // caches (block features, edge barriers) must not be reused for another guide. The voxel arrays are shared.
+  const features = featureView(inp.features, `${dropNames.join(',')}|${volume.meta.seriesDescription ?? ''}`);
+  if (fusion) {
+    const r = await segment({ ...rest, features, head: composeLateFusion(fusion, present), volume });
+    return { ...r, guide: kept.map((s) => s.name) };
+  }
+  if (inp.head.kind === 'linear' || dropNames.length === 0) {
+    const head = dropNames.length && inp.head.kind === 'linear' ? dropFromHead(inp.head, inp.layout, dropNames) : inp.head;
+    const r = await segment({ ...rest, features, head, volume });
+    return { ...r, guide: kept.map((s) => s.name) };
+  }
+  // Prototype heads cannot be folded: zero the features in place for the call (restored afterwards, also on error).
+  const restore = dropSequencesInPlace(inp.features, inp.layout, dropNames);
   try {
-    const { layout: _l, sequences: _s, drop: _d, ...rest } = inp;
-    const r = await segment({ ...rest, volume: fusedGuide(kept) });
+    const r = await segment({ ...rest, features: { ...inp.features }, head: inp.head, volume });
     return { ...r, guide: kept.map((s) => s.name) };
   } finally {
     restore();
   }
+}
+
+const views = new WeakMap<FeatureVolume, Map<string, FeatureVolume>>();
+function featureView(f: FeatureVolume, key: string): FeatureVolume {
+  let m = views.get(f);
+  if (!m) views.set(f, (m = new Map()));
+  let v = m.get(key);
+  if (!v) {
+    v = { ...f };
+    // A few views (all / each left out) stay warm; older ones are let go with what was cached on them.
+    if (m.size >= 6) m.delete(m.keys().next().value!);
+    m.set(key, v);
+  }
+  return v;
+}
+
+/**
+ * LATE FUSION. Besides the fused head, one linear head per sequence on that sequence's own channels; prediction
+ * averages the heads' log-probabilities over the sequences PRESENT, so a missing sequence simply drops out of the
+ * average instead of leaving a hole in a feature vector that a head was fitted to. Because every head is linear,
+ * the normalised mean of their log-probabilities is softmax(mean of their logits) (the log-normalisers are equal
+ * for all classes at a voxel and cancel), and a mean of linear functions of the fused features is itself a linear
+ * head on the fused layout: composeLateFusion builds that one head, so prediction costs one linear pass and the
+ * result is an ordinary TrainedHead (saved, applied and checked like any other).
+ */
+export type SequenceWeighting = 'equal' | 'strokes';
+
+export interface LateFusionOptions {
+  /** Share of the fused head in the average (the per-sequence heads share the rest). Default 0.5. */
+  fusedWeight?: number;
+  /** 'strokes': weight each sequence by how well its own head predicts held-out strokes. Default 'equal'. */
+  weighting?: SequenceWeighting;
+}
+
+export interface LateFusionModel {
+  layout: FusedLayout;
+  fused: TrainedHead;
+  /** Per sequence (layout order): its own head, or undefined where it could not be trained (sequence absent). */
+  perSequence: (LinearHead | undefined)[];
+  /** Per sequence, ≥ 0 (equal, or the stroke cross-validation skill). */
+  weights: number[];
+  fusedWeight: number;
+}
+
+/**
+ * One sequence's channels as a FeatureVolume of its own, only on the slices that carry strokes (all a trainer
+ * reads), with the presence scaling undone so the head sees the values a single-sequence study would give.
+ */
+export function sequenceFeaturesOnStrokes(fused: FeatureVolume, layout: FusedLayout, s: number, scribbles: Uint8Array, dims: Vec3): FeatureVolume {
+  const plane = dims[0] * dims[1], D = layout.perSequence, F = layout.dim, off = groupOffset(layout, s), pc = presenceChannel(layout, s);
+  const slices: (Float32Array | undefined)[] = new Array(dims[2]).fill(undefined);
+  for (let k = 0; k < dims[2]; k++) {
+    let any = false;
+    for (let p = k * plane; p < (k + 1) * plane && !any; p++) any = scribbles[p] !== 0;
+    const src = fused.slices[k];
+    if (!any || !src) continue;
+    const dst = new Float32Array(plane * D);
+    for (let p = 0; p < plane; p++) {
+      const pr = src[p * F + pc];
+      if (!(pr > 0)) continue;
+      const inv = 1 / pr;
+      for (let d = 0; d < D; d++) dst[p * D + d] = src[p * F + off + d] * inv;
+    }
+    slices[k] = dst;
+  }
+  return { dim: D, slices, names: layout.groupNames.slice() };
+}
+
+/** Strokes where sequence s is present (its presence channel > 0); elsewhere unlabeled. */
+function strokesWherepresent(fused: FeatureVolume, layout: FusedLayout, s: number, scribbles: Uint8Array, dims: Vec3): Uint8Array {
+  const plane = dims[0] * dims[1], F = layout.dim, pc = presenceChannel(layout, s);
+  const out = new Uint8Array(scribbles.length);
+  for (let v = 0; v < scribbles.length; v++) {
+    if (!scribbles[v]) continue;
+    const sl = fused.slices[Math.floor(v / plane)];
+    if (sl && sl[(v % plane) * F + pc] > 0) out[v] = scribbles[v];
+  }
+  return out;
+}
+
+/** Logits of a linear head without position channels for one feature row. */
+function rawLogits(h: LinearHead, f: Float32Array, o: number, out: Float64Array): void {
+  const C = h.classes.length, D = h.backbone.dim + h.positionChannels;
+  for (let c = 0; c < C; c++) {
+    let x = h.bias[c];
+    for (let d = 0; d < h.backbone.dim; d++) x += h.weights[c * D + d] * (f[o + d] - h.mean[d]) / h.std[d];
+    out[c] = x;
+  }
+}
+
+/**
+ * How well a sequence's own head predicts strokes it was not trained on: leave one annotated slice out, train on
+ * the others, and take the class-balanced geometric mean probability of the right class on the held-out strokes,
+ * as skill above chance (0 = chance, 1 = certain). Strokes of one slice are strongly correlated, so whole slices
+ * are held out, not random voxels. Returns undefined when fewer than two slices carry strokes.
+ */
+export function strokeSkill(features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, maxPerClass = 2000): number | undefined {
+  const plane = dims[0] * dims[1];
+  const slices: number[] = [];
+  for (let k = 0; k < dims[2]; k++) {
+    for (let p = k * plane; p < (k + 1) * plane; p++) if (scribbles[p]) { slices.push(k); break; }
+  }
+  if (slices.length < 2) return undefined;
+  const logp = new Map<number, { sum: number; n: number }>();
+  const out = new Float64Array(256);
+  for (const held of slices) {
+    const train = scribbles.slice();
+    train.fill(0, held * plane, (held + 1) * plane);
+    let head: TrainedHead;
+    try {
+      head = trainHead('linear', features, train, dims, { position: false, maxPerClass });
+    } catch (e) {
+      if (e instanceof MedSegError && (e.code === 'LABELS_SINGLE_CLASS' || e.code === 'LABELS_EMPTY')) continue;
+      throw e;
+    }
+    if (head.kind !== 'linear') continue;
+    const cls = head.classes;
+    const C = cls.length;
+    const sl = features.slices[held]!;
+    // Evenly thinned held-out strokes keep this in milliseconds for slice-mode annotations.
+    let total = 0;
+    for (let p = 0; p < plane; p++) if (scribbles[held * plane + p]) total++;
+    const step = Math.max(1, Math.floor(total / (maxPerClass * 2)));
+    let seen = 0;
+    for (let p = 0; p < plane; p++) {
+      const v = scribbles[held * plane + p];
+      if (!v || seen++ % step) continue;
+      const id = v === BACKGROUND_ID ? 0 : v;
+      const ci = cls.indexOf(id);
+      if (ci < 0) continue;
+      rawLogits(head, sl, p * features.dim, out);
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) mx = Math.max(mx, out[c]);
+      let se = 0;
+      for (let c = 0; c < C; c++) se += Math.exp(out[c] - mx);
+      const lp = out[ci] - mx - Math.log(se);
+      const acc = logp.get(id) ?? { sum: 0, n: 0 };
+      acc.sum += Math.max(lp, Math.log(1e-4));
+      acc.n++;
+      logp.set(id, acc);
+    }
+  }
+  if (logp.size < 2) return undefined;
+  let mean = 0;
+  for (const { sum, n } of logp.values()) mean += sum / n / logp.size;
+  const chance = 1 / logp.size;
+  return Math.max(0, (Math.exp(mean) - chance) / (1 - chance));
+}
+
+/** The fused head (as trainMultiSequenceHead) plus one linear head per sequence on its own channels. */
+export function trainLateFusion(fused: FeatureVolume, layout: FusedLayout, scribbles: Uint8Array, dims: Vec3, opts: MultiSequenceTrainOptions & LateFusionOptions = {}): LateFusionModel {
+  const { fusedWeight, weighting, ...rest } = opts;
+  const head = trainMultiSequenceHead('linear', fused, layout, scribbles, dims, rest);
+  const perSequence: (LinearHead | undefined)[] = [];
+  const weights: number[] = [];
+  for (let s = 0; s < layout.sequences.length; s++) {
+    const own = sequenceFeaturesOnStrokes(fused, layout, s, scribbles, dims);
+    const strokes = strokesWherepresent(fused, layout, s, scribbles, dims);
+    let h: TrainedHead | undefined;
+    try {
+      h = trainHead('linear', own, strokes, dims, { spacing: opts.spacing, backbone: { id: `${layout.sequences[s]}` } });
+    } catch (e) {
+      // A sequence missing where the strokes are cannot have a head; the others carry on.
+      if (!(e instanceof MedSegError && (e.code === 'LABELS_EMPTY' || e.code === 'LABELS_SINGLE_CLASS'))) throw e;
+    }
+    const ok = h && h.kind === 'linear' && h.classes.join() === head.classes.join() ? h : undefined;
+    perSequence.push(ok);
+    weights.push(!ok ? 0 : weighting === 'strokes' ? strokeSkill(own, strokes, dims) ?? 1 : 1);
+  }
+  return { layout, fused: head, perSequence, weights, fusedWeight: fusedWeight ?? 0.5 };
+}
+
+/** A linear head's logits as raw-feature weights w (C×D) and bias b: standardisation folded in. */
+function unstandardise(h: LinearHead): { w: Float64Array; b: Float64Array; D: number } {
+  const C = h.classes.length, D = h.backbone.dim + h.positionChannels;
+  const w = new Float64Array(C * D), b = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    let bb = h.bias[c];
+    for (let d = 0; d < D; d++) {
+      const x = h.weights[c * D + d] / h.std[d];
+      w[c * D + d] = x;
+      bb -= x * h.mean[d];
+    }
+    b[c] = bb;
+  }
+  return { w, b, D };
+}
+
+/** Indices (layout order) of the named sequences that are kept; typed error for an unknown name. */
+function keptIndices(L: FusedLayout, drop: string[]): number[] {
+  const low = drop.map((d) => d.toLowerCase());
+  for (const d of drop) {
+    if (!L.sequences.some((s) => s.toLowerCase() === d.toLowerCase())) {
+      throw new MedSegError('INVALID_ARGUMENT', `Cannot leave out "${d}": the sequences are ${L.sequences.join(', ')}.`);
+    }
+  }
+  return L.sequences.map((_, s) => s).filter((s) => !low.includes(L.sequences[s].toLowerCase()));
+}
+
+/** Raw weights (C×(F+3)) and bias of a linear head on the fused layout, with the dropped sequences folded out. */
+function foldedFused(h: LinearHead, L: FusedLayout, kept: number[]): { W: Float64Array; B: Float64Array } {
+  const S = L.sequences.length, F = L.dim, G = L.perSequence, C = h.classes.length, P = 3, D = F + P;
+  const u = unstandardise(h);
+  const W = new Float64Array(C * D), B = Float64Array.from(u.b);
+  const r = S / Math.max(1, kept.length);
+  for (let c = 0; c < C; c++) {
+    for (const s of kept) {
+      const off = groupOffset(L, s), pc = presenceChannel(L, s);
+      for (let d = 0; d < G; d++) W[c * D + off + d] = r * u.w[c * u.D + off + d];
+      W[c * D + pc] = r * u.w[c * u.D + pc];
+    }
+    for (let q = 0; q < Math.min(P, h.positionChannels); q++) W[c * D + F + q] = u.w[c * u.D + F + q];
+  }
+  return { W, B };
+}
+
+function rawLinearHead(like: LinearHead, W: Float64Array, B: Float64Array, dim: number): LinearHead {
+  const D = dim + 3;
+  return {
+    kind: 'linear', classes: like.classes.slice(), backbone: like.backbone, positionChannels: 3,
+    mean: new Float32Array(D), std: new Float32Array(D).fill(1), counts: like.counts.slice(),
+    weights: Float32Array.from(W), bias: Float32Array.from(B), lambda: like.lambda,
+  };
+}
+
+/**
+ * A linear head on fused features that behaves as if the `drop` sequences were missing from the study: their
+ * weights (groups and presence flags) are zero and the kept ones are multiplied by S/P, which is exactly what the
+ * presence scaling would have done to the features of a voxel covered by all sequences. Changing the head instead
+ * of the features leaves the (gigabyte) feature volume untouched, so nothing derived from it and cached elsewhere
+ * goes stale. At voxels some sequence does not cover, the scaling is the whole-study one (S/P), an approximation.
+ */
+export function dropFromHead(h: LinearHead, L: FusedLayout, drop: string[]): LinearHead {
+  if (h.backbone.dim !== L.dim) throw new MedSegError('HEAD_MISMATCH', `This head expects ${h.backbone.dim} channels; the study layout has ${L.dim}.`);
+  const kept = keptIndices(L, drop);
+  if (kept.length === 0) throw new MedSegError('INVALID_ARGUMENT', 'Every sequence was left out; keep at least one.');
+  const { W, B } = foldedFused(h, L, kept);
+  return rawLinearHead(h, W, B, L.dim);
+}
+
+/**
+ * The late-fusion head for the sequences `present` (names; the others are treated as left out):
+ * logits = β·fused + (1 − β)·Σ a_s·own_s, the a_s being the model's weights renormalised over the present sequences,
+ * the fused head folded as in dropFromHead. Each sequence's own bias rides on its presence flag, so at a voxel a
+ * sequence does not cover its whole term vanishes (the presence scaling then raises the others by S/P).
+ */
+export function composeLateFusion(m: LateFusionModel, present: string[]): LinearHead {
+  const L = m.layout, F = L.dim;
+  const fused = m.fused;
+  if (fused.kind !== 'linear') throw new MedSegError('INVALID_ARGUMENT', 'Late fusion needs the linear head.');
+  const want = new Set(present.map((p) => p.toLowerCase()));
+  const kept = L.sequences.map((_, s) => s).filter((s) => want.has(L.sequences[s].toLowerCase()));
+  if (kept.length === 0) throw new MedSegError('INVALID_ARGUMENT', 'Every sequence was left out; keep at least one.');
+  const own = kept.filter((s) => m.perSequence[s]);
+  const wsum = own.reduce((a, s) => a + m.weights[s], 0);
+  const beta = own.length === 0 ? 1 : Math.min(1, Math.max(0, m.fusedWeight));
+  const C = fused.classes.length, P = 3, D = F + P;
+  const { W, B } = foldedFused(fused, L, kept);
+  for (let i = 0; i < W.length; i++) W[i] *= beta;
+  for (let c = 0; c < C; c++) B[c] *= beta;
+  for (const s of own) {
+    const h = m.perSequence[s]!;
+    const u = unstandardise(h);
+    const G = h.backbone.dim, off = groupOffset(L, s), pc = presenceChannel(L, s);
+    const k = (1 - beta) * (wsum > 0 ? m.weights[s] / wsum : 1 / own.length);
+    for (let c = 0; c < C; c++) {
+      for (let d = 0; d < G; d++) W[c * D + off + d] += k * u.w[c * u.D + d];
+      W[c * D + pc] += k * u.b[c];
+      for (let q = 0; q < Math.min(P, h.positionChannels); q++) W[c * D + F + q] += k * u.w[c * u.D + G + q];
+    }
+  }
+  return rawLinearHead(fused, W, B, F);
 }

@@ -8,7 +8,7 @@ export interface Shortcut {
 export type ShortcutId =
   | 'undo' | 'redo' | 'brush' | 'eraser' | 'navigate' | 'wl' | 'sizeDown' | 'sizeUp' | 'shape'
   | 'sliceUp' | 'sliceDown' | 'preset1' | 'preset2' | 'preset3' | 'preset4' | 'auto' | 'background'
-  | 'outline' | 'uncertainty' | 'prediction' | 'next' | 'layout' | 'reset' | 'help';
+  | 'outline' | 'uncertainty' | 'prediction' | 'next' | 'layout' | 'reset' | 'help' | 'sequence';
 
 export const SHORTCUTS: Shortcut[] = [
   { keys: 'Ctrl+Z', action: 'Undo', id: 'undo' },
@@ -29,6 +29,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'N', action: 'Label here next (least certain slice)', id: 'next' },
   { keys: 'L', action: 'Cycle layout 1×1 / 2×2 / 1+3', id: 'layout' },
   { keys: 'R', action: 'Reset zoom and pan', id: 'reset' },
+  { keys: 'Q / Shift+Q', action: 'Next / previous sequence (multi-sequence studies)', id: 'sequence' },
   { keys: '?', action: 'This help', id: 'help' },
 ];
 
@@ -50,7 +51,7 @@ export function shortcutFor(e: { key: string; ctrlKey: boolean; metaKey: boolean
   const map: Record<string, ShortcutId> = {
     b: 'brush', e: 'eraser', c: 'navigate', w: 'wl', '[': 'sizeDown', ']': 'sizeUp', s: 'shape',
     arrowup: 'sliceUp', arrowdown: 'sliceDown', '1': 'preset1', '2': 'preset2', '3': 'preset3', '4': 'preset4',
-    a: 'auto', x: 'background', o: 'outline', u: 'uncertainty', p: 'prediction', n: 'next', l: 'layout', r: 'reset', '?': 'help',
+    a: 'auto', x: 'background', o: 'outline', u: 'uncertainty', p: 'prediction', n: 'next', l: 'layout', r: 'reset', '?': 'help', q: 'sequence',
   };
   return map[k] ?? null;
 }

@@ -9,7 +9,7 @@
 import {
   BACKGROUND_ID, DEFAULT_COLORS, UNLABELED, indexToWorld, toMedSegError,
   type ClassSpec, type LabelDiff, type MedSegErrorInfo, type RecentItem, type SeriesSummary, type SystemStatus,
-  type Vec3, type VolumeHeader, type VoxelArray, type WindowLevel, type OpenedVolume,
+  type Vec3, type VolumeHeader, type VoxelArray, type WindowLevel, type OpenedVolume, type SequenceInfo, type AddedSequence,
 } from '../../../src-shared';
 import { connect, type Connection } from '../api';
 import { ScribbleLayer } from '../data/history';
@@ -20,7 +20,8 @@ import type { ViewKind, Axis } from '../data/viewgeom';
 import type { OverlayStyle } from '../data/overlay';
 
 export type Tool = 'navigate' | 'wl' | 'brush' | 'eraser';
-export type Layout = '1x1' | '2x2' | '1+3';
+/** 'sequences': the same axial slice of every sequence side by side (multi-sequence studies). */
+export type Layout = '1x1' | '2x2' | '1+3' | 'sequences';
 export type ViewId = ViewKind | '3d';
 export type Phase = 'connecting' | 'idle' | 'scanning' | 'opening' | 'ready';
 
@@ -74,6 +75,21 @@ export class Workstation {
   suggestion = $state<{ k: number; uncertainty: number } | null>(null);
   undoDepth = $state(0);
   redoDepth = $state(0);
+
+  // ───── multi-sequence studies ─────
+  /** The study's sequences, reference first (one for a single image). */
+  sequences = $state<SequenceInfo[]>([]);
+  /** The sequence the main views show; `voxels` and `window` are always this sequence's. */
+  activeSeq = $state('seq-1');
+  /** Window/level of each sequence that is not active (the active one's is `window`). */
+  seqWindows = $state<Record<string, WindowLevel>>({});
+  /** A sequence waiting for the user's "combine anyway" (SEQUENCE_MISMATCH: other patient or exam). */
+  pendingSequence = $state<{ source: { path: string } | { seriesId: string }; name?: string; message: string } | null>(null);
+  addingSequence = $state(false);
+  /** Scanned series ids already in the open study (so the panel does not offer them again). */
+  seriesInStudy = $state<string[]>([]);
+  /** Voxels of every sequence on the reference grid; not reactive (large). */
+  private seqVoxels = new Map<string, VoxelArray>();
 
   /** Per view: voxel → client (page) pixel, for tests that paint with the real mouse. Not reactive. */
   views: Partial<Record<string, { toClient(ijk: Vec3): { x: number; y: number } }>> = {};
@@ -210,6 +226,7 @@ export class Workstation {
 
   async openSeries(id: string): Promise<void> {
     await this.openWith(() => this.conn!.api.study.open(id));
+    if (this.phase === 'ready' && !this.error) this.seriesInStudy = [id];
   }
 
   async openPath(path: string): Promise<void> {
@@ -269,6 +286,14 @@ export class Workstation {
       this.prediction.set(pred.data);
       this.predictedVersion = pred.version;
     }
+    this.seqVoxels = new Map([['seq-1', v.voxels]]);
+    this.activeSeq = 'seq-1';
+    this.seqWindows = {};
+    this.pendingSequence = null;
+    this.seriesInStudy = [];
+    if (this.layout === 'sequences') this.layout = '1+3';
+    const fallback: SequenceInfo = { id: 'seq-1', name: h.modality, description: h.meta.seriesDescription ?? '', modality: h.modality, window: h.window, range: h.range, coveredFraction: 1, reference: true };
+    this.sequences = await this.conn!.api.study.listSequences(h.volumeId).catch(() => [fallback]);
     this.header = h;
     this.phase = 'ready';
     this.syncHistory();
@@ -294,6 +319,113 @@ export class Workstation {
     this.syncHistory();
     this.updateVolumes();
     this.emitOverlay({ kind: 'all' });
+  }
+
+  // ───────────── sequences ─────────────
+
+  /** Add a sequence from a file or folder; a different patient/exam waits in `pendingSequence` for confirmation. */
+  async addSequence(path: string, name?: string, confirmMismatch = false): Promise<boolean> {
+    return this.addSequenceWith({ path }, name, confirmMismatch);
+  }
+
+  /** Add a series found by a scan (a folder holding several sequences) as a sequence. */
+  async addSequenceSeries(seriesId: string, name?: string, confirmMismatch = false): Promise<boolean> {
+    return this.addSequenceWith({ seriesId }, name, confirmMismatch);
+  }
+
+  async confirmPendingSequence(): Promise<void> {
+    const p = this.pendingSequence;
+    if (!p) return;
+    this.pendingSequence = null;
+    await this.addSequenceWith(p.source, p.name, true);
+  }
+
+  private async addSequenceWith(source: { path: string } | { seriesId: string }, name: string | undefined, confirmMismatch: boolean): Promise<boolean> {
+    const h = this.header;
+    if (!h || !this.conn) return false;
+    this.error = null;
+    this.pendingSequence = null;
+    this.addingSequence = true;
+    this.openProgress = 0;
+    try {
+      const api = this.conn.api.study;
+      const r: AddedSequence = 'path' in source
+        ? await api.addSequence(h.volumeId, source.path, name || undefined, confirmMismatch || undefined)
+        : await api.addSequenceSeries(h.volumeId, source.seriesId, name || undefined, confirmMismatch || undefined);
+      if (this.header?.volumeId !== h.volumeId) return false;
+      this.seqVoxels.set(r.sequence.id, r.voxels);
+      const w = r.sequence.modality === 'CT' ? { ...presetsFor('CT')[0] } : autoWindow(r.sequence.modality, r.voxels);
+      this.seqWindows = { ...this.seqWindows, [r.sequence.id]: { center: w.center, width: w.width } };
+      this.sequences = r.sequences;
+      if ('seriesId' in source) this.seriesInStudy = [...this.seriesInStudy, source.seriesId];
+      if (r.warnings.length) this.header = { ...h, warnings: [...h.warnings, ...r.warnings] };
+      return true;
+    } catch (e) {
+      const err = toMedSegError(e);
+      if (err.code === 'SEQUENCE_MISMATCH') this.pendingSequence = { source, name, message: err.message };
+      else this.showError(err);
+      return false;
+    } finally {
+      this.addingSequence = false;
+    }
+  }
+
+  /** Show another sequence in the main views; each keeps its own window/level. */
+  selectSequence(id: string): void {
+    const vox = this.seqVoxels.get(id);
+    if (!vox || id === this.activeSeq) return;
+    const prev = this.activeSeq;
+    const next = this.seqWindows[id] ?? this.window;
+    const rest = { ...this.seqWindows, [prev]: { center: this.window.center, width: this.window.width } };
+    delete rest[id];
+    this.seqWindows = rest;
+    this.voxels = vox;
+    this.activeSeq = id;
+    this.window = { center: next.center, width: next.width };
+  }
+
+  voxelsOf(id: string): VoxelArray | null {
+    return this.seqVoxels.get(id) ?? null;
+  }
+
+  windowOf(id: string): WindowLevel {
+    return id === this.activeSeq ? this.window : (this.seqWindows[id] ?? this.window);
+  }
+
+  setWindowOf(id: string, w: WindowLevel): void {
+    if (id === this.activeSeq) this.window = w;
+    else this.seqWindows = { ...this.seqWindows, [id]: w };
+  }
+
+  sequenceName(id: string): string {
+    return this.sequences.find((s) => s.id === id)?.name ?? '';
+  }
+
+  async renameSequence(id: string, name: string): Promise<void> {
+    const h = this.header;
+    if (!h || !this.conn || !name.trim()) return;
+    try {
+      this.sequences = await this.conn.api.study.renameSequence(h.volumeId, id, name.trim());
+    } catch (e) {
+      this.showError(e);
+      this.sequences = [...this.sequences]; // put the old name back in the field
+    }
+  }
+
+  async removeSequence(id: string): Promise<void> {
+    const h = this.header;
+    if (!h || !this.conn) return;
+    try {
+      this.sequences = await this.conn.api.study.removeSequence(h.volumeId, id);
+      if (this.activeSeq === id) this.selectSequence('seq-1');
+      this.seqVoxels.delete(id);
+      const rest = { ...this.seqWindows };
+      delete rest[id];
+      this.seqWindows = rest;
+      if (this.sequences.length < 2 && this.layout === 'sequences') this.layout = '1+3';
+    } catch (e) {
+      this.showError(e);
+    }
   }
 
   // ───────────── classes ─────────────

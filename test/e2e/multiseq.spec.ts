@@ -1,0 +1,126 @@
+/**
+ * A multi-sequence study in Chromium against web mode, on the BraTS case TCGA-FG-6692 (240×240×155, 1 mm):
+ * open T1 → add FLAIR by path (named from its file) → switch the views between them, each keeping its own
+ * window/level → side-by-side axial views of both, slice-linked → a stroke painted on the FLAIR view lands in the
+ * one shared scribble map. No model update is awaited here (the unit test scores the fused prediction); the
+ * debounce is raised for the stroke and the study closed before it fires, to keep this spec short.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { WindowLevel } from '../../src-shared';
+import { dataPath, labels, openApp, openSeries, requireData, stroke } from './helpers';
+
+const T1 = 'brats_tcga_fg6692/OtherEXampleFromTCIA_t1_bet.nii.gz';
+const FLAIR = 'brats_tcga_fg6692/OtherEXampleFromTCIA_fla_bet.nii.gz';
+
+async function windowNow(page: Page): Promise<WindowLevel> {
+  return page.evaluate(() => ({ center: window.__medseg.window.center, width: window.__medseg.window.width }));
+}
+
+/** Right-drag on the main axial view: the radiologist's window/level gesture. */
+async function dragWindow(page: Page, dx: number, dy: number): Promise<void> {
+  const box = (await page.locator('[data-view=axial]').first().boundingBox())!;
+  const x = box.x + box.width / 2, y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down({ button: 'right' });
+  await page.mouse.move(x + dx, y + dy, { steps: 6 });
+  await page.mouse.up({ button: 'right' });
+}
+
+async function showSequence(page: Page, name: string): Promise<void> {
+  await page.locator(`[data-testid=sequence-list] li[data-name="${name}"] [data-testid=seq-show]`).click();
+  await expect(page.locator(`[data-testid=sequence-list] li[data-name="${name}"]`)).toHaveClass(/active/);
+}
+
+test.describe.serial('multi-sequence study (BraTS T1 + FLAIR)', () => {
+  test.describe.configure({ timeout: 300_000 });
+  let page: Page;
+
+  test.beforeAll(async ({ browser }) => {
+    requireData(T1, FLAIR);
+    page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await openApp(page);
+    await openSeries(page, dataPath(T1), /./);
+  });
+
+  test.afterAll(async () => {
+    await page?.close();
+  });
+
+  test('add FLAIR to the open T1: named from the file, on the same 240×240×155 grid', async () => {
+    const list = page.getByTestId('sequence-list');
+    await expect(list.locator('li')).toHaveCount(1);
+    await expect(list.locator('li').first()).toHaveAttribute('data-name', 'T1');
+    await page.getByTestId('seq-path').fill(dataPath(FLAIR));
+    await page.getByTestId('seq-add').click();
+    await expect(list.locator('li')).toHaveCount(2);
+    await expect(list.locator('li').nth(1)).toHaveAttribute('data-name', 'FLAIR');
+    await expect(page.getByTestId('error')).toHaveCount(0);
+    const n = await page.evaluate(() => window.__medseg.voxelsOf('seq-2')?.length);
+    expect(n).toBe(240 * 240 * 155);
+  });
+
+  test('switching sequence swaps the image and each sequence keeps its own window/level', async () => {
+    await dragWindow(page, 60, -40);
+    const t1 = await windowNow(page);
+    await showSequence(page, 'FLAIR');
+    await expect(page.locator('[data-view=axial]')).toHaveAttribute('data-seq', 'seq-2');
+    const flairAuto = await windowNow(page);
+    expect(flairAuto).not.toEqual(t1); // FLAIR comes with its own automatic window, not T1's
+    // The hover value reads FLAIR's voxels now: the same voxel in T1 and FLAIR differs.
+    const [vT1, vFl] = await page.evaluate(() => {
+      const ws = window.__medseg;
+      const [nx, ny] = ws.header!.dims;
+      const p = 120 + 120 * nx + 77 * nx * ny;
+      return [ws.voxelsOf('seq-1')![p], ws.voxels![p]];
+    });
+    expect(vFl).not.toBe(vT1);
+    await dragWindow(page, -50, 30);
+    const flair = await windowNow(page);
+    expect(flair).not.toEqual(flairAuto);
+    await showSequence(page, 'T1');
+    expect(await windowNow(page)).toEqual(t1);
+    await expect(page.locator('[data-view=axial] .bl')).toHaveText(`W ${Math.round(t1.width)} L ${Math.round(t1.center)}`);
+    await page.keyboard.press('q'); // next sequence
+    await expect(page.locator('[data-view=axial]')).toHaveAttribute('data-seq', 'seq-2');
+    expect(await windowNow(page)).toEqual(flair);
+  });
+
+  test('side by side: both sequences on the same axial slice, slices linked, each with its own W/L; a stroke on FLAIR lands in the shared map', async () => {
+    await page.getByTestId('side-by-side').click();
+    const views = page.locator('[data-view=axial][data-ready=true]');
+    await expect(views).toHaveCount(2);
+    await expect(views.nth(0)).toHaveAttribute('data-seq', 'seq-1');
+    await expect(views.nth(1)).toHaveAttribute('data-seq', 'seq-2');
+    const k = await views.nth(0).getAttribute('data-slice');
+    await expect(views.nth(1)).toHaveAttribute('data-slice', k!);
+    await views.nth(1).hover();
+    await page.keyboard.press('ArrowUp');
+    await expect(views.nth(0)).toHaveAttribute('data-slice', String(Number(k) + 1));
+    await expect(views.nth(1)).toHaveAttribute('data-slice', String(Number(k) + 1));
+    const wins = await page.evaluate(() => [window.__medseg.windowOf('seq-1'), window.__medseg.windowOf('seq-2')].map((w) => Math.round(w.width)));
+    await expect(views.nth(0).locator('.bl')).toHaveText(new RegExp(`^W ${wins[0]} `));
+    await expect(views.nth(1).locator('.bl')).toHaveText(new RegExp(`^W ${wins[1]} `));
+
+    // Paint on the FLAIR side; the debounce holds the (slow, CPU-only) update back while we read the map.
+    const before = await page.evaluate(async () => (await window.__medseg.conn!.api.segmentation.getSettings()).settings.debounceMs);
+    await page.evaluate(() => window.__medseg.conn!.api.segmentation.setSettings({ debounceMs: 10_000 }));
+    try {
+      await page.keyboard.press('b');
+      const kk = Number(k) + 1;
+      await stroke(page, 'axial:seq-2', [[100, 110, kk], [130, 112, kk]]);
+      const map = await labels(page);
+      let painted = 0;
+      for (let p = kk * 240 * 240; p < (kk + 1) * 240 * 240; p++) if (map[p] === 1) painted++;
+      expect(painted).toBeGreaterThan(20);
+      await page.screenshot({ path: test.info().outputPath('multiseq-side-by-side.png') });
+    } finally {
+      // Closing the study drops the pending update before it starts; then the bridge's setting goes back.
+      await page.evaluate(async () => {
+        const ws = window.__medseg;
+        await ws.conn!.api.study.close(ws.header!.volumeId);
+      });
+      await page.evaluate((ms) => window.__medseg.conn!.api.segmentation.setSettings({ debounceMs: ms }), before);
+    }
+  });
+});

@@ -6,7 +6,9 @@
  */
 import { MedSegError, type Volume } from '../../src-shared';
 import type { FeatureProgress, FeatureVolume } from '../features/types';
+import type { SequenceInput } from '../features/multiseq';
 import type { Kernel } from './kernel';
+import { MultiSequenceRunner } from './multiseq/interactive';
 
 export interface SegmentJob {
   volumeId: string;
@@ -34,6 +36,12 @@ export interface Compute {
   detach(volumeId: string): Promise<void>;
   /** Resolves when every slice was delivered; rejects with CANCELLED when signal aborts, or another MedSegError. */
   segment(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void>;
+  /**
+   * Multi-sequence study on this volume (all sequences on its grid, the volume itself first): later jobs use fused
+   * features and a multi-sequence head. null = back to the single image. Optional: a Compute without it makes the
+   * session run multi-sequence updates on its own thread.
+   */
+  setSequences?(volumeId: string, sequences: SequenceInput[] | null): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -45,6 +53,7 @@ export class LocalCompute implements Compute {
   private readonly volumes = new Map<string, Volume>();
   /** Features per volume and backbone; kept in memory for the life of the open volume. */
   private readonly features = new Map<string, Promise<FeatureVolume>>();
+  private readonly studies = new Map<string, MultiSequenceRunner>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly kernel: Kernel) {}
@@ -53,8 +62,14 @@ export class LocalCompute implements Compute {
     this.volumes.set(volumeId, volume);
   }
 
+  async setSequences(volumeId: string, sequences: SequenceInput[] | null): Promise<void> {
+    if (sequences && sequences.length > 1) this.studies.set(volumeId, new MultiSequenceRunner(sequences, (id) => this.kernel.backbone(id)));
+    else this.studies.delete(volumeId);
+  }
+
   async detach(volumeId: string): Promise<void> {
     this.volumes.delete(volumeId);
+    this.studies.delete(volumeId);
     for (const key of [...this.features.keys()]) if (key.startsWith(`${volumeId}\u0000`)) this.features.delete(key);
   }
 
@@ -68,6 +83,8 @@ export class LocalCompute implements Compute {
     if (signal.aborted) throw cancelled();
     const volume = this.volumes.get(job.volumeId);
     if (!volume) throw new MedSegError('INVALID_ARGUMENT', 'This image is no longer open.', { detail: `volume ${job.volumeId}` });
+    const study = this.studies.get(job.volumeId);
+    if (study) return study.segment(job, cb, signal);
     const features = await this.featuresFor(job.volumeId, volume, job.backbone, job.order, cb.onProgress);
     if (signal.aborted) throw cancelled();
     await this.kernel.segment({
@@ -97,6 +114,7 @@ export class LocalCompute implements Compute {
 
   async dispose(): Promise<void> {
     this.volumes.clear();
+    this.studies.clear();
     this.features.clear();
   }
 }

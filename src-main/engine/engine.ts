@@ -98,7 +98,7 @@ export class Engine {
     const session = this.session(volumeId);
     const study = this.studyOf(session);
     const added = study.add(volume, opts);
-    session.sequencesChanged();
+    session.sequencesChanged(this.backboneFor);
     const sequences = study.info();
     return { sequence: sequences.find((s) => s.id === added.id)!, volume: added.sequence.volume, sequences, warnings: [...study.lastWarnings] };
   }
@@ -112,7 +112,7 @@ export class Engine {
     const study = this.studyOf(session);
     const before = study.find(sequenceId).name;
     study.rename(sequenceId, name);
-    if (study.count > 1 && study.find(sequenceId).name !== before) session.sequencesChanged();
+    if (study.count > 1 && study.find(sequenceId).name !== before) session.sequencesChanged(this.backboneFor);
     return study.info();
   }
 
@@ -120,16 +120,19 @@ export class Engine {
     const session = this.session(volumeId);
     const study = this.studyOf(session);
     study.remove(sequenceId);
-    session.sequencesChanged();
+    session.sequencesChanged(this.backboneFor);
     return study.info();
   }
 
   private studyOf(session: SegmentationSession): SessionStudy {
-    return session.sequenceStudy(() => new SessionStudy(session.volume, (id) => {
-      if (!this.opts.kernel.backbone) throw new MedSegError('INTERNAL', 'This engine cannot compute features for combined sequences.');
-      return this.opts.kernel.backbone(id);
-    }));
+    return session.sequenceStudy(() => new SessionStudy(session.volume));
   }
+
+  /** Backbones for multi-sequence updates run on this thread (only when the compute cannot host studies). */
+  private readonly backboneFor = async (id: string) => {
+    if (!this.opts.kernel.backbone) throw new MedSegError('INTERNAL', 'This engine cannot compute features for combined sequences.');
+    return this.opts.kernel.backbone(id);
+  };
 
   getSettings(): SegmentationSettings {
     return { ...this.settings };

@@ -10,7 +10,8 @@ import {
 import type { Compute } from './compute';
 import type { Workspace } from './workspace';
 import type { Kernel } from './kernel';
-import type { SessionStudy } from './multiseq/interactive';
+import { MultiSequenceRunner, type SessionStudy } from './multiseq/interactive';
+import type { FeatureBackbone } from '../features/types';
 
 export type SessionEmit = <E extends keyof SegmentationEvents>(event: E, payload: SegmentationEvents[E]) => void;
 
@@ -53,6 +54,10 @@ export class SegmentationSession {
   private lastHead: string | null = null;
   /** Sequences added to this study (multi-sequence); null or one sequence = the single-image path, unchanged. */
   private study: SessionStudy | null = null;
+  /** Resolves when the compute has the current sequence set. */
+  private sequencesReady: Promise<void> = Promise.resolve();
+  /** Runs multi-sequence updates here when the compute cannot host a study (no setSequences). */
+  private localRunner: MultiSequenceRunner | null = null;
 
   constructor(
     readonly volumeId: string,
@@ -120,9 +125,20 @@ export class SegmentationSession {
     return this.study;
   }
 
-  /** Sequences were added, removed or renamed: the model sees other features now, so refresh what is shown. */
-  sequencesChanged(): void {
+  /**
+   * Sequences were added, removed or renamed: hand the new set to the compute (one sequence = the single-image path
+   * again) and refresh what is shown, since the model sees other features now.
+   */
+  sequencesChanged(backbone: (id: string) => Promise<FeatureBackbone>): void {
     this.assertOpen();
+    const inputs = this.study && this.study.count > 1 ? this.study.inputs() : null;
+    if (this.compute.setSequences) {
+      this.localRunner = null;
+      this.sequencesReady = this.compute.setSequences(this.volumeId, inputs);
+      this.sequencesReady.catch(() => undefined); // reported by the next update that awaits it
+    } else {
+      this.localRunner = inputs ? new MultiSequenceRunner(inputs, backbone) : null;
+    }
     if (this.prediction || this.priorHead || this.scribbles.some((v) => v !== 0)) this.schedule(0);
   }
 
@@ -275,7 +291,8 @@ export class SegmentationSession {
     const seen = new Uint8Array(nz);
     try {
       await this.attached;
-      const runner: Pick<Compute, 'segment'> = this.study && this.study.count > 1 ? this.study : this.compute;
+      await this.sequencesReady;
+      const runner: Pick<Compute, 'segment'> = this.localRunner ?? this.compute;
       await runner.segment(
         { volumeId: this.volumeId, version, scribbles, locked, lockedLabels: locked.length && base ? base : undefined, order: sliceOrder(this.visible, nz), backbone: this.options.backbone, headKind: this.options.headKind, priorHead: this.priorHead ?? undefined },
         {

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { MedSegError, errorFromInfo, type Volume } from '../../src-shared';
 import { cancelled, type Compute, type JobCallbacks, type SegmentJob } from './compute';
+import type { SequenceInput } from '../features/multiseq';
 import type { FromWorker, PortLike, ToWorker, WorkerConfig } from './workerProtocol';
 
 interface Pending {
@@ -29,6 +30,7 @@ const RESTART_WINDOW_MS = 60_000;
 export class WorkerCompute implements Compute {
   private readonly pending = new Map<number, Pending>();
   private readonly volumes = new Map<string, Volume>();
+  private readonly studies = new Map<string, SequenceInput[]>();
   private readonly deaths: number[] = [];
   private nextId = 1;
   private link: WorkerLink;
@@ -62,8 +64,15 @@ export class WorkerCompute implements Compute {
     return this.request((reqId) => ({ type: 'attach', reqId, volumeId, volume }));
   }
 
+  setSequences(volumeId: string, sequences: SequenceInput[] | null): Promise<void> {
+    if (sequences) this.studies.set(volumeId, sequences);
+    else this.studies.delete(volumeId);
+    return this.request((reqId) => ({ type: 'sequences', reqId, volumeId, sequences }));
+  }
+
   detach(volumeId: string): Promise<void> {
     this.volumes.delete(volumeId);
+    this.studies.delete(volumeId);
     return this.request((reqId) => ({ type: 'detach', reqId, volumeId }));
   }
 
@@ -109,6 +118,9 @@ export class WorkerCompute implements Compute {
     // The fresh worker knows nothing: give it the open volumes again (features recompute on the next job).
     for (const [volumeId, volume] of this.volumes) {
       this.request((reqId) => ({ type: 'attach', reqId, volumeId, volume })).catch(() => undefined);
+    }
+    for (const [volumeId, sequences] of this.studies) {
+      this.request((reqId) => ({ type: 'sequences', reqId, volumeId, sequences })).catch(() => undefined);
     }
   }
 

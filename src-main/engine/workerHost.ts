@@ -17,6 +17,9 @@ export function serveCompute(port: PortLike<ToWorker, FromWorker>, compute: Comp
       case 'detach':
         compute.detach(msg.volumeId).then(() => port.postMessage({ type: 'ok', reqId: msg.reqId }), (e) => fail(msg.reqId, e));
         return;
+      case 'sequences':
+        (compute.setSequences?.(msg.volumeId, msg.sequences) ?? Promise.resolve()).then(() => port.postMessage({ type: 'ok', reqId: msg.reqId }), (e) => fail(msg.reqId, e));
+        return;
       case 'cancel':
         jobs.get(msg.reqId)?.abort();
         return;

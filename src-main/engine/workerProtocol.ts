@@ -5,10 +5,12 @@
  */
 import type { MedSegErrorInfo, Volume } from '../../src-shared';
 import type { SegmentJob } from './compute';
+import type { SequenceInput } from '../features/multiseq';
 
 export type ToWorker =
   | { type: 'attach'; reqId: number; volumeId: string; volume: Volume }
   | { type: 'detach'; reqId: number; volumeId: string }
+  | { type: 'sequences'; reqId: number; volumeId: string; sequences: SequenceInput[] | null }
   | { type: 'segment'; reqId: number; job: SegmentJob }
   | { type: 'cancel'; reqId: number };
 

@@ -12,6 +12,13 @@ import { indexToWorld, type Grid, type Vec3, type Volume } from '../../src-share
 import { openVolume, resampleData, resampleVolume, writeVolume } from '../../src-main/io';
 import { createServices, type ServiceHost } from '../../src-main/services';
 import { dice, simulateAnnotation } from '../../src-main/fewshot';
+import { MessageChannel } from 'node:worker_threads';
+import { Engine } from '../../src-main/engine/engine';
+import { LocalCompute, type Compute } from '../../src-main/engine/compute';
+import { createFewshotKernel } from '../../src-main/engine/fewshotKernel';
+import { WorkerCompute } from '../../src-main/engine/workerCompute';
+import { serveCompute } from '../../src-main/engine/workerHost';
+import type { FromWorker, PortLike, ToWorker } from '../../src-main/engine/workerProtocol';
 import { dataPath, describeWithData } from './helpers/data';
 
 const KEYS = ['t1', 't1c', 't2', 'fla'];
@@ -149,5 +156,54 @@ describeWithData('multi-sequence study in the app (BraTS TCGA-FG-6692 at 3 mm)',
     const head = JSON.parse(h.engine.session(id).currentHead()!) as { backbone: { id: string } };
     expect(head.backbone.id).toBe('multiseq[T1,T1c,T2,FLAIR]:filters');
     await h.dispose();
+  }, 300_000);
+
+  it('the compute worker hosts the study (same prediction as on the calling thread); back to one sequence = the single-image head', async () => {
+    // 6 mm keeps the two runs short; what is compared is the path, not the accuracy.
+    const g6: Grid = { dims: grid.dims.map((d) => Math.floor(d / 2)) as Vec3, spacing: grid.spacing.map((x) => x * 2) as Vec3, origin: grid.origin, direction: grid.direction };
+    const v6 = Object.fromEntries(KEYS.map((k) => [k, resampleVolume(small[k], g6)])) as Record<string, Volume>;
+    const ref6 = resampleData({ ...g6, dims: grid.dims, spacing: grid.spacing }, reference, g6, { interpolation: 'nearest' });
+    const target = Uint8Array.from(ref6);
+    const { scribbles } = simulateAnnotation({ reference: target, image: v6.fla.data, dims: g6.dims as Vec3, modality: 'MR', classes: [1], k: 3, mode: 'slice' });
+    const idx: number[] = [];
+    for (let v = 0; v < scribbles.length; v++) if (scribbles[v]) idx.push(v);
+    const kernel = createFewshotKernel();
+
+    async function run(compute: Compute): Promise<{ pred: Uint8Array; heads: string[]; errors: string[] }> {
+      const errors: string[] = [];
+      const engine = new Engine({ compute, kernel, emit: (ev, p) => { if (ev === 'error') errors.push(String((p as { message: string }).message)); }, settings: { debounceMs: 0 } });
+      const { volumeId, session } = engine.open(v6.t1);
+      for (const k of ['t1c', 't2', 'fla']) engine.addSequence(volumeId, v6[k]);
+      session.setClasses([{ id: 1, name: 'Whole tumour', color: [255, 80, 80] }]);
+      session.applyLabelDiff({ indices: Uint32Array.from(idx), values: Uint8Array.from(idx, (v) => scribbles[v]) });
+      await session.whenIdle();
+      const pred = session.getPrediction()!.data;
+      const heads = [(JSON.parse(session.currentHead()!) as { backbone: { id: string } }).backbone.id];
+      for (const id of ['seq-4', 'seq-3', 'seq-2']) engine.removeSequence(volumeId, id);
+      await session.whenIdle();
+      heads.push((JSON.parse(session.currentHead()!) as { backbone: { id: string } }).backbone.id);
+      await engine.dispose();
+      return { pred, heads, errors };
+    }
+
+    const ch = new MessageChannel();
+    serveCompute(ch.port2 as unknown as PortLike<ToWorker, FromWorker>, new LocalCompute(kernel));
+    const viaWorker = await run(new WorkerCompute(() => ({
+      port: ch.port1 as unknown as PortLike<FromWorker, ToWorker>,
+      terminate: async () => { ch.port1.close(); ch.port2.close(); },
+      onDeath: () => undefined,
+    })));
+    // A Compute that cannot host studies (no setSequences): the session runs the fused update itself.
+    const local = new LocalCompute(kernel);
+    const plain: Compute = { attach: (a, b) => local.attach(a, b), detach: (a) => local.detach(a), segment: (j, c, s) => local.segment(j, c, s), dispose: () => local.dispose() };
+    const onThread = await run(plain);
+    expect(viaWorker.errors).toEqual([]);
+    expect(onThread.errors).toEqual([]);
+    expect(viaWorker.heads).toEqual(['multiseq[T1,T1c,T2,FLAIR]:filters', 'filters']);
+    expect(onThread.heads).toEqual(viaWorker.heads);
+    let diff = 0;
+    for (let v = 0; v < target.length; v++) if (viaWorker.pred[v] !== onThread.pred[v]) diff++;
+    expect(diff).toBe(0);
+    expect(dice(viaWorker.pred, target, 1)).toBeGreaterThan(0.5);
   }, 300_000);
 });

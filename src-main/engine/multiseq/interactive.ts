@@ -1,23 +1,21 @@
 /**
  * The sequences of one open study in the app: the reference (the volume that was opened) plus the sequences the
  * user adds, each resampled onto the reference grid with assembleStudy (which also makes the SEQUENCE_MISMATCH,
- * SEQUENCE_4D and NO_OVERLAP decisions). With two or more sequences it also answers the session's update jobs
- * (the same `segment(job, callbacks, signal)` shape as Compute) with fused features and a multi-sequence head:
- * one scribble map, one prediction, whatever sequence the user paints on.
+ * SEQUENCE_4D and NO_OVERLAP decisions). With two or more sequences the session's updates use fused features and a
+ * multi-sequence head: one scribble map, one prediction, whatever sequence the user paints on.
  *
- * Runs on the calling thread: the single-image compute worker knows one volume per id, and teaching it studies
- * is a protocol change of its own. Features are computed once per (backbone, sequence set) and reused by every
- * later edit, so only the first update pays for them.
+ * SessionStudy is the catalogue (main thread: names, ids, resampling, refusals); MultiSequenceRunner does the heavy
+ * part where the compute runs (the compute worker, through Compute.setSequences). Features are computed once per
+ * backbone for a given sequence set and reused by every later edit, so only the first update pays for them.
  */
 import { MedSegError, valueRange, type SequenceInfo, type Volume } from '../../../src-shared';
 import type { FeatureBackbone, FeatureProgress, FeatureVolume } from '../../features/types';
-import { createMultiSequenceBackbone, type MultiSequenceBackbone } from '../../features/multiseq';
+import { createMultiSequenceBackbone, type MultiSequenceBackbone, type SequenceInput } from '../../features/multiseq';
 import { segmentMultiSequence, trainMultiSequenceHead } from '../../fewshot/multiseq';
 import { headToJson, type HeadKind } from '../../fewshot';
 import type { JobCallbacks, SegmentJob } from '../compute';
-import { cancelled } from '../compute';
 import { cropArray, pasteArray } from './crop';
-import { prepareStudy, type PreparedStudy } from './pipeline';
+import { prepareStudy, sequenceInputs, type PreparedStudy } from './pipeline';
 import { canonicalSequenceName } from './spec';
 import { assembleStudy, guessSequenceName, type Sequence } from './study';
 
@@ -36,6 +34,81 @@ export interface AddSequenceOptions {
   confirmMismatch?: boolean;
 }
 
+/**
+ * The compute side of a multi-sequence study: fused features (cached per backbone) and one update per job, in the
+ * same `segment(job, callbacks, signal)` shape as Compute. Lives in the compute worker (LocalCompute) or, for a
+ * Compute that cannot host studies, on the calling thread.
+ */
+export class MultiSequenceRunner {
+  private cache: FeatureState | null = null;
+
+  constructor(private readonly list: SequenceInput[], private readonly backbone: (id: string) => Promise<FeatureBackbone>) {
+    if (list.length < 2) throw new MedSegError('INVALID_ARGUMENT', 'A multi-sequence study needs at least two sequences.');
+  }
+
+  private get reference(): Volume {
+    return this.list[0].volume;
+  }
+
+  /** One update on fused features: train the multi-sequence head on the strokes, predict, deliver every slice. */
+  async segment(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw cancelled();
+    if (job.priorHead) {
+      throw new MedSegError('HEAD_MISMATCH', 'A model carried over from another study cannot be used once sequences are combined; remove the added sequences to use it.');
+    }
+    const st = this.featureState(job.backbone, cb.onProgress);
+    const { mb, features } = await st.ready;
+    if (signal.aborted) throw cancelled();
+    const { prep } = st;
+    const scribbles = cropArray(job.scribbles, prep.box);
+    const head = trainMultiSequenceHead(job.headKind as HeadKind, features, mb.layout, scribbles, prep.dims, {
+      backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, position: false,
+    });
+    if (signal.aborted) throw cancelled();
+    cb.onHead?.(headToJson(head));
+    const r = await segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head, signal });
+    if (signal.aborted) throw cancelled();
+    // Outside the content box every sequence is empty: background, certain.
+    const labels = pasteArray(r.labels, prep.box, 0);
+    const uncertainty = pasteArray(r.uncertainty, prep.box, 0);
+    const [nx, ny] = this.reference.dims;
+    const plane = nx * ny;
+    for (const k of job.order) {
+      if (signal.aborted) throw cancelled();
+      cb.onSlice(k, labels.subarray(k * plane, (k + 1) * plane), uncertainty.subarray(k * plane, (k + 1) * plane));
+    }
+  }
+
+  /**
+   * Features are NOT cancelled with the job that asked for them (as in LocalCompute): the next edit needs them.
+   * The crop box ignores strokes so that painting never invalidates the features.
+   */
+  private featureState(backboneId: string, onProgress: (p: FeatureProgress) => void): FeatureState {
+    const key = backboneId;
+    if (this.cache?.key === key) return this.cache;
+    const ref = this.reference;
+    const n = ref.data.length;
+    const sequences: Sequence[] = this.list.map((s) => {
+      const coverage = s.coverage ?? new Uint8Array(n).fill(1);
+      let covered = 0;
+      for (let p = 0; p < n; p++) covered += coverage[p];
+      return { name: s.name, volume: s.volume, coverage, coveredFraction: covered / n };
+    });
+    const prep = prepareStudy({ reference: { dims: ref.dims, spacing: ref.spacing, origin: ref.origin, direction: ref.direction }, sequences, warnings: [] });
+    const ready = this.backbone(backboneId).then(async (b) => {
+      const mb = createMultiSequenceBackbone(b, prep.sequences.map((s) => s.name));
+      return { mb, features: await mb.extract(prep.inputs, { onProgress }) };
+    });
+    const state: FeatureState = { key, prep, ready };
+    ready.catch(() => {
+      if (this.cache === state) this.cache = null;
+    });
+    this.cache = state;
+    return state;
+  }
+
+}
+
 interface FeatureState {
   key: string;
   prep: PreparedStudy;
@@ -45,11 +118,10 @@ interface FeatureState {
 export class SessionStudy {
   private readonly list: StudySequence[] = [];
   private nextId = 2;
-  private cache: FeatureState | null = null;
   /** Warnings of the last add (coverage, confirmed mismatch) for the user. */
   lastWarnings: string[] = [];
 
-  constructor(reference: Volume, private readonly backbone: (id: string) => Promise<FeatureBackbone>) {
+  constructor(reference: Volume) {
     const n = reference.data.length;
     this.list.push({
       id: 'seq-1', name: guessSequenceName(reference), original: reference,
@@ -90,7 +162,6 @@ export class SessionStudy {
     this.list.push(entry);
     this.lastWarnings = [...study.warnings];
     if (name !== wanted) this.lastWarnings.push(`This study already has a ${wanted}; the new sequence is called ${name} (rename it if you like).`);
-    this.cache = null;
     return entry;
   }
 
@@ -104,14 +175,12 @@ export class SessionStudy {
     if (s.name === n) return;
     s.name = n;
     s.sequence = { ...s.sequence, name: n };
-    this.cache = null; // the names are part of the fused layout (and of the trained head)
   }
 
   remove(id: string): void {
     const s = this.find(id);
     if (s === this.list[0]) throw new MedSegError('INVALID_ARGUMENT', `${s.name} is the study's reference sequence (its grid is the study's grid); it cannot be removed.`);
     this.list.splice(this.list.indexOf(s), 1);
-    this.cache = null;
   }
 
   find(id: string): StudySequence {
@@ -120,53 +189,9 @@ export class SessionStudy {
     return s;
   }
 
-  /** One update on fused features: train the multi-sequence head on the strokes, predict, deliver every slice. */
-  async segment(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) throw cancelled();
-    if (job.priorHead) {
-      throw new MedSegError('HEAD_MISMATCH', 'A model carried over from another study cannot be used once sequences are combined; remove the added sequences to use it.');
-    }
-    const st = this.featureState(job.backbone, cb.onProgress);
-    const { mb, features } = await st.ready;
-    if (signal.aborted) throw cancelled();
-    const { prep } = st;
-    const scribbles = cropArray(job.scribbles, prep.box);
-    const head = trainMultiSequenceHead(job.headKind as HeadKind, features, mb.layout, scribbles, prep.dims, {
-      backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, position: false,
-    });
-    if (signal.aborted) throw cancelled();
-    cb.onHead?.(headToJson(head));
-    const r = await segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head, signal });
-    if (signal.aborted) throw cancelled();
-    // Outside the content box every sequence is empty: background, certain.
-    const labels = pasteArray(r.labels, prep.box, 0);
-    const uncertainty = pasteArray(r.uncertainty, prep.box, 0);
-    const [nx, ny] = this.reference.dims;
-    const plane = nx * ny;
-    for (const k of job.order) {
-      if (signal.aborted) throw cancelled();
-      cb.onSlice(k, labels.subarray(k * plane, (k + 1) * plane), uncertainty.subarray(k * plane, (k + 1) * plane));
-    }
-  }
-
-  /**
-   * Features are NOT cancelled with the job that asked for them (as in LocalCompute): the next edit needs them.
-   * The crop box ignores strokes so that painting never invalidates the features.
-   */
-  private featureState(backboneId: string, onProgress: (p: FeatureProgress) => void): FeatureState {
-    const key = `${backboneId}\u0000${this.list.map((s) => `${s.id}=${s.name}`).join(',')}`;
-    if (this.cache?.key === key) return this.cache;
-    const prep = prepareStudy({ reference: this.reference, sequences: this.list.map((s) => s.sequence), warnings: [] });
-    const ready = this.backbone(backboneId).then(async (b) => {
-      const mb = createMultiSequenceBackbone(b, prep.sequences.map((s) => s.name));
-      return { mb, features: await mb.extract(prep.inputs, { onProgress }) };
-    });
-    const state: FeatureState = { key, prep, ready };
-    ready.catch(() => {
-      if (this.cache === state) this.cache = null;
-    });
-    this.cache = state;
-    return state;
+  /** The sequences as the compute needs them (all on the reference grid); coverage only where partial. */
+  inputs(): SequenceInput[] {
+    return sequenceInputs(this.list.map((x) => x.sequence));
   }
 
   private uniqueName(wanted: string): string {
@@ -174,6 +199,11 @@ export class SessionStudy {
     if (!taken(wanted)) return wanted;
     for (let i = 2; ; i++) if (!taken(`${wanted} ${i}`)) return `${wanted} ${i}`;
   }
+}
+
+// Not compute.ts's cancelled(): compute.ts imports this module (LocalCompute hosts the runner).
+function cancelled(): MedSegError {
+  return new MedSegError('CANCELLED', 'The update was replaced by a newer edit.');
 }
 
 function describe(v: Volume): string {

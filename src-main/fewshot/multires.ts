@@ -3,7 +3,7 @@
  * (block-mean features, block-to-block edge barriers), then brought back to every voxel — blocks deep inside a
  * region copy its class, and only the voxels of blocks on a boundary are scored at full resolution and choose
  * between the classes that meet there. A whole-volume update then costs about what the coarse grid costs
- * (≈ 150 k blocks whatever the volume's size) plus the boundary band, instead of a pass over every voxel; the
+ * (≈ 200 k blocks whatever the volume's size) plus the boundary band, instead of a pass over every voxel; the
  * per-volume parts (block features, barriers) are computed once and cached with the features.
  * Hand-written: no JS library does multi-label geodesic propagation or block pyramids on typed 3D arrays.
  */
@@ -12,7 +12,7 @@ import type { FeatureVolume } from '../features/types';
 import { DEFAULT_PROPAGATION, Heap, type PropagationParams } from './propagate';
 
 /** Default number of coarse blocks: the update's cost scales with it (≈ 0.3 µs per block and class on 2 cores). */
-export const COARSE_BUDGET = 160_000;
+export const COARSE_BUDGET = 200_000;
 
 export interface CoarseLevel {
   /** Block size per axis in voxels. */

@@ -71,7 +71,14 @@ export function positionFeatures(idx: number, dims: Vec3, spacing: Vec3, out: Fl
   out[o] = x; out[o + 1] = y; out[o + 2] = z;
 }
 
-export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, maxPerClass = 5000, spacing?: Vec3): SampleSet {
+/**
+ * Default cap on training samples per class. Painting whole slices gives tens of thousands of voxels per class;
+ * 1000 random ones train the head 5–8× faster for the same Dice (totalseg_ct slice mode k = 3: 0.875 with 5000,
+ * 0.873 with 1000).
+ */
+export const MAX_PER_CLASS = 1000;
+
+export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, dims: Vec3, maxPerClass = MAX_PER_CLASS, spacing?: Vec3): SampleSet {
   const classes = labeledClasses(scribbles, dims);
   const plane = dims[0] * dims[1];
   const fdim = features.dim;

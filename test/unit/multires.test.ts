@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { Vec3 } from '../../src-shared';
+import { coarseFactors, coarseLevel, propagateBand, uniformBlocks } from '../../src-main/fewshot/multires';
+import { propagate } from '../../src-main/fewshot/propagate';
+import type { FeatureVolume } from '../../src-main/features/types';
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+}
+
+describe('coarse grid', () => {
+  it('picks block sizes that fit the budget and stay near-cubic in mm', () => {
+    expect(coarseFactors([122, 101, 112], [3, 3, 3], 200_000)).toEqual([2, 2, 2]);
+    expect(coarseFactors([60, 50, 40], [1, 1, 1], 200_000)).toEqual([1, 1, 1]);
+    const f = coarseFactors([512, 512, 300], [0.8, 0.8, 1.5], 200_000);
+    const count = Math.ceil(512 / f[0]) * Math.ceil(512 / f[1]) * Math.ceil(300 / f[2]);
+    expect(count).toBeLessThanOrEqual(200_000);
+    const mm = [0.8 * f[0], 0.8 * f[1], 1.5 * f[2]];
+    expect(Math.max(...mm) / Math.min(...mm)).toBeLessThan(1.6);
+  });
+
+  it('block features are the mean of their voxels, and a step edge becomes a barrier of its height between the two blocks it separates', () => {
+    const dims: Vec3 = [8, 2, 2];
+    const n = 32, F = 2;
+    const slices: Float32Array[] = [];
+    for (let k = 0; k < 2; k++) {
+      const s = new Float32Array(16 * F);
+      for (let p = 0; p < 16; p++) { s[p * F] = p % 8; s[p * F + 1] = k; }
+      slices.push(s);
+    }
+    const features: FeatureVolume = { dim: F, names: ['i', 'k'], slices };
+    const edge = new Float32Array(n);
+    for (let v = 0; v < n; v++) edge[v] = v % 8 >= 6 ? 1 : 0;
+    // Budget 16 → blocks of 2 voxels along x only (x is the axis grown first at equal spacing).
+    const L = coarseLevel(features, dims, [1, 1, 1], edge, null, 16);
+    expect(L.f).toEqual([2, 1, 1]);
+    expect(L.dims).toEqual([4, 2, 2]);
+    // Block (1, 0, 0) holds voxels i = 2, 3: mean i 2.5, k 0.
+    expect(L.feats[1 * F]).toBeCloseTo(2.5, 6);
+    expect(L.feats[1 * F + 1]).toBe(0);
+    // The only x barrier is between blocks 2 (i 4–5) and 3 (i 6–7), on every row.
+    for (let b = 0; b < L.n; b++) expect(L.barrier[0][b]).toBeCloseTo(b % 4 === 2 ? 1 : 0, 6);
+    for (let b = 0; b < L.n; b++) { expect(L.barrier[1][b]).toBe(0); expect(L.barrier[2][b]).toBe(0); }
+    // Cached while the feature slices stay the same objects.
+    expect(coarseLevel(features, dims, [1, 1, 1], edge, null, 16)).toBe(L);
+  });
+
+  it('uniform blocks are those whose 26 neighbours share their class', () => {
+    const L = { dims: [4, 4, 1] as Vec3, n: 16 } as Parameters<typeof uniformBlocks>[0];
+    const lab = new Uint8Array(16);
+    for (let b = 0; b < 16; b++) lab[b] = b % 4 >= 2 ? 1 : 0;
+    const u = uniformBlocks(L, lab);
+    expect(Array.from(u)).toEqual([1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]);
+  });
+});
+
+describe('band propagation', () => {
+  it('equals the whole-volume propagation when the band is everything but the seeds', () => {
+    const dims: Vec3 = [9, 7, 5];
+    const n = 9 * 7 * 5, C = 3;
+    const rnd = lcg(7);
+    const image = new Float32Array(n), probs = new Float32Array(n * C);
+    for (let v = 0; v < n; v++) {
+      image[v] = rnd() * 2;
+      let s = 0;
+      for (let c = 0; c < C; c++) { probs[v * C + c] = rnd(); s += probs[v * C + c]; }
+      for (let c = 0; c < C; c++) probs[v * C + c] /= s;
+    }
+    const seeds = new Int16Array(n).fill(-1);
+    seeds[0] = 0; seeds[n - 1] = 1; seeds[4 + 3 * 9 + 2 * 63] = 2; seeds[8] = 1;
+    const spacing: Vec3 = [1, 1.5, 2];
+    const whole = propagate({ dims, spacing, probs, C, image, seeds }).labels;
+    const bandList: number[] = [];
+    const bandIndex = new Int32Array(n).fill(-1);
+    for (let v = 0; v < n; v++) if (seeds[v] < 0) { bandIndex[v] = bandList.length; bandList.push(v); }
+    const band = Int32Array.from(bandList);
+    const pb = new Float32Array(band.length * C);
+    band.forEach((v, t) => { for (let c = 0; c < C; c++) pb[t * C + c] = probs[v * C + c]; });
+    // Outside the band: each seed is its own block with its own class.
+    const blockOf = new Int32Array(n).fill(0);
+    const blockLabel = new Uint8Array([255]);
+    const lb = propagateBand({ dims, spacing, image, band, bandIndex, probs: pb, C, seeds, blockLabel, blockOf });
+    band.forEach((v, t) => expect(lb[t]).toBe(whole[v]));
+  });
+});

@@ -127,3 +127,24 @@ export function orientationLetter(v: Vec3): string {
   const neg = ['R', 'A', 'I'][m];
   return v[m] >= 0 ? pos : neg;
 }
+
+/**
+ * Block size per axis (whole voxels) so that a grid of `dims` split into blocks has at most `budget` blocks:
+ * repeatedly grows the block along the axis whose block edge is shortest in mm, which keeps blocks as close to
+ * cubes as the grid allows. [1, 1, 1] when the grid already fits.
+ */
+export function blockFactors(dims: Vec3, spacing: Vec3, budget: number): Vec3 {
+  const f: Vec3 = [1, 1, 1];
+  const count = (): number => Math.ceil(dims[0] / f[0]) * Math.ceil(dims[1] / f[1]) * Math.ceil(dims[2] / f[2]);
+  while (count() > budget) {
+    let a = -1, best = Infinity;
+    for (let q = 0; q < 3; q++) {
+      if (f[q] >= dims[q]) continue;
+      const s = spacing[q] * f[q];
+      if (s < best) { best = s; a = q; }
+    }
+    if (a < 0) break;
+    f[a]++;
+  }
+  return f;
+}

@@ -7,7 +7,7 @@
  * per-volume parts (block features, barriers) are computed once and cached with the features.
  * Hand-written: no JS library does multi-label geodesic propagation or block pyramids on typed 3D arrays.
  */
-import { MedSegError, type Vec3 } from '../../src-shared';
+import { MedSegError, blockFactors, type Vec3 } from '../../src-shared';
 import type { FeatureVolume } from '../features/types';
 import { DEFAULT_PROPAGATION, Heap, type PropagationParams } from './propagate';
 
@@ -31,24 +31,9 @@ export interface CoarseLevel {
   blockOf: Int32Array;
 }
 
-/**
- * Block size per axis so that the coarse grid has at most `budget` blocks: repeatedly grow the block along the axis
- * whose coarse spacing is finest, which keeps blocks as close to cubes in millimetres as the grid allows.
- */
+/** Block size per axis for the coarse grid (at most `budget` blocks, near-cubic in mm). */
 export function coarseFactors(dims: Vec3, spacing: Vec3, budget = COARSE_BUDGET): Vec3 {
-  const f: Vec3 = [1, 1, 1];
-  const count = (): number => Math.ceil(dims[0] / f[0]) * Math.ceil(dims[1] / f[1]) * Math.ceil(dims[2] / f[2]);
-  while (count() > budget) {
-    let a = -1, best = Infinity;
-    for (let q = 0; q < 3; q++) {
-      if (f[q] >= dims[q]) continue;
-      const s = spacing[q] * f[q];
-      if (s < best) { best = s; a = q; }
-    }
-    if (a < 0) break;
-    f[a]++;
-  }
-  return f;
+  return blockFactors(dims, spacing, budget);
 }
 
 interface CacheEntry { key: string; refs: (Float32Array | undefined)[]; level: CoarseLevel }

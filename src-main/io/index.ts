@@ -13,4 +13,5 @@ export * from './types';
 export { scanPaths, openVolume, loadEntry, LOADERS, type ScanOptions, type ScanResult } from './registry';
 export { writeVolume, encodeVolume, outputFormat, WRITE_EXTENSIONS, type WritableVolume, type WriteOptions } from './write';
 export { resampleData, resampleVolume, resampleLabels, indexToIndexMatrix, type ResampleOptions } from './resample';
+export { workingGrid, downsampleVolume, labelsToWork, labelsToFull, WORK_VOXELS, type WorkGrid } from './workgrid';
 export { exportSegmentation, checkOutputPath, classesFor, isSegPath, EXPORT_EXTENSIONS, type ExportResult } from './export';

@@ -36,3 +36,14 @@ describeWithData('medseg bench (CLI, BENCHMARK.md protocol)', ['totalseg_ct/exam
 function join(...p: string[]): string {
   return resolve(...p);
 }
+
+describeWithData('medseg bench: --drop needs several images', ['totalseg_ct/example_ct_sm.nii.gz', 'totalseg_ct/example_seg.nii.gz'], () => {
+  it('one --image with --drop → INVALID_ARGUMENT, exit 2, before any features are computed', () => {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'medseg.js'), 'bench', '--image', dataPath('totalseg_ct/example_ct_sm.nii.gz'),
+      '--labels', dataPath('totalseg_ct/example_seg.nii.gz'), '--classes', '5', '--k', '1', '--drop', 'flair'], { cwd: root, encoding: 'utf8', timeout: 280_000 });
+    expect(r.status).toBe(2);
+    const e = JSON.parse(r.stdout).error;
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/--drop needs several sequences/);
+  }, 300_000);
+});

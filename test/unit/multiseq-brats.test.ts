@@ -24,7 +24,7 @@ describeWithData('multi-sequence BraTS (whole tumour, k = 3, 3 mm)', [...F, 'bra
     const l = resampleData(lab, lab.data, grid, { interpolation: 'nearest' });
     const reference = Uint8Array.from(l, (v) => (v === 1 || v === 2 || v === 4 ? 1 : 0));
     const study = assembleStudy(small, { names: ['T1', 'T1c', 'T2', 'FLAIR'] });
-    const res = await runMultiSequenceBench({ study, reference, classes: [1], k: 3, modes: ['slice', 'scribble'], backbone: createFilterBackbone(), ablation: false });
+    const res = await runMultiSequenceBench({ study, reference, classes: [1], k: 3, modes: ['slice', 'scribble'], backbone: createFilterBackbone() });
     const get = (mode: string, setting: string, seq = '') => res.rows.find((r) => r.mode === mode && r.setting === setting && r.sequence === seq)!.dice;
     expect(res.cropDims[0]).toBeLessThan(80);
     expect(get('slice', 'all')).toBeGreaterThanOrEqual(0.78);

@@ -7,8 +7,10 @@ import { MedSegError, type Volume } from '../../../src-shared';
 import { openVolume } from '../../io';
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
 import { chooseSlices, diceAll, segment, simulateAnnotation, trainHead, type AnnotatorMode, type HeadKind, type RefineLevel } from '../../fewshot';
-import type { CliCommand } from '../command';
-import { extractWithProgress, labelsOnImage, makeBackbone, parseBackbone, parseHeadKind } from './segment';
+import type { CliCommand, CliContext } from '../command';
+import { collectImages, extractWithProgress, labelsOnImage, makeBackbone, openStudyForCli, parseBackbone, parseHeadKind } from './segment';
+import { parseSequenceSpec, resolveDrop, type SequenceSpec } from '../../engine/multiseq/spec';
+import { runMultiSequenceCase } from '../../engine/multiseq/bench';
 
 export interface BenchResult {
   dice: Record<string, number>;
@@ -113,13 +115,51 @@ export async function loadReference(image: Volume, labels?: string, masks: strin
   return ref;
 }
 
+interface BenchOptions {
+  image: string[]; labels?: string; mask: string[]; classes: string; k: string; mode: string; backbone: string; model?: string; head: string; refine: string; repeats: string;
+  drop?: string[]; confirmMismatch?: boolean;
+}
+
+/**
+ * Several --image: the study is assembled on the first image's grid, the reference is placed on that grid, the head
+ * is trained with every sequence and the --drop ones are left out when predicting. Same JSON as one image, plus
+ * `sequences` and `dropped`.
+ */
+async function benchStudy(specs: SequenceSpec[], o: BenchOptions, k: number, mode: AnnotatorMode, classes: number[], head: HeadKind, ctx: CliContext): Promise<void> {
+  if (o.refine !== 'propagate') throw new MedSegError('INVALID_ARGUMENT', '--refine other than propagate is for one image only; several sequences always propagate.');
+  const study = await openStudyForCli(specs, o.confirmMismatch);
+  const names = study.sequences.map((s) => s.name);
+  const dropped = resolveDrop(o.drop ?? [], names);
+  const image = study.sequences[0].volume;
+  const reference = await loadReference(image, o.labels, o.mask);
+  chooseSlices(reference, image.dims, classes, k); // fail on absent targets before the costly features
+  const bb = await makeBackbone(parseBackbone(o.backbone), o.model);
+  const bar = ctx.progress(1, `Features (${names.join(', ')})`);
+  let r;
+  try {
+    r = await runMultiSequenceCase({ study, reference, classes, k, mode, backbone: bb, head, drop: dropped, repeats: Number(o.repeats) || 5, onProgress: (f) => bar.update(f) });
+  } finally {
+    bar.stop();
+  }
+  await bb.dispose?.();
+  const res: BenchResult & Record<string, unknown> = {
+    dice: r.dice, meanDice: r.meanDice, featureMs: r.featureMs, updateMs: r.updateMs, peakRssMb: peakRssMb(), provider: bb.provider, backbone: r.fusedBackbone,
+    head, refine: 'propagate', mode, k, slices: r.slices, labeledVoxels: r.labeledVoxels, dims: [...image.dims], spacing: [...image.spacing], machine: machineLine(),
+    sequences: study.sequences.map((s) => ({ name: s.name, coveredFraction: Math.round(s.coveredFraction * 1000) / 1000 })), dropped, guide: r.guide,
+    method: r.method, featureMsPerSequence: r.featureMsPerSequence, cropDims: r.cropDims, warnings: study.warnings,
+  };
+  ctx.json(res);
+}
+
 export const benchCommand: CliCommand = {
   name: 'bench',
   register(program, ctx) {
     program
       .command('bench')
       .description('simulated-annotator benchmark (BENCHMARK.md) on one case; JSON on stdout')
-      .requiredOption('--image <path>', 'image file or DICOM folder')
+      .requiredOption('--image <path>', 'image file or DICOM folder; repeat once per sequence (name=path, e.g. flair=FLAIR.nii.gz)', collectImages)
+      .option('--drop <name>', 'several sequences: leave this one out at prediction time (trained with all; repeatable)', collectImages)
+      .option('--confirm-mismatch', 'several sequences: combine them even if they belong to different patients or studies')
       .option('--labels <path>', 'reference label map')
       .option('--mask <file:id>', 'binary reference mask with its class id (repeatable, painted in order)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .requiredOption('--classes <ids>', 'target class ids, comma-separated')
@@ -131,15 +171,18 @@ export const benchCommand: CliCommand = {
       .option('--refine <level>', 'none | connected | propagate', 'propagate')
       .option('--repeats <n>', 'timed updates (at least 5)', '5')
       .option('--json', 'JSON on stdout (always on; accepted for clarity)')
-      .action(async (o: { image: string; labels?: string; mask: string[]; classes: string; k: string; mode: string; backbone: string; model?: string; head: string; refine: string; repeats: string }) => {
+      .action(async (o: BenchOptions) => {
         const k = Number(o.k);
         if (!Number.isInteger(k) || k < 1) throw new MedSegError('INVALID_ARGUMENT', `--k must be a whole number ≥ 1 (got "${o.k}").`);
         if (o.mode !== 'scribble' && o.mode !== 'slice') throw new MedSegError('INVALID_ARGUMENT', `--mode must be scribble or slice (got "${o.mode}").`);
         if (!['none', 'connected', 'propagate'].includes(o.refine)) throw new MedSegError('INVALID_ARGUMENT', `--refine must be none, connected or propagate.`);
         const classes = parseClasses(o.classes);
         const head = parseHeadKind(o.head);
+        const specs = o.image.map(parseSequenceSpec);
+        if (specs.length > 1) return benchStudy(specs, o, k, o.mode, classes, head, ctx);
+        if (o.drop?.length) throw new MedSegError('INVALID_ARGUMENT', '--drop needs several sequences (--image given more than once).');
         const bb = await makeBackbone(parseBackbone(o.backbone), o.model);
-        const image = await openVolume(o.image);
+        const image = await openVolume(specs[0].path);
         const reference = await loadReference(image, o.labels, o.mask);
         chooseSlices(reference, image.dims, classes, k); // fail on absent targets before the costly features
         const t0 = performance.now();

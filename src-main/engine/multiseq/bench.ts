@@ -1,18 +1,33 @@
 /**
  * The BENCHMARK.md simulated annotator on a multi-sequence study: Dice with all sequences, with each sequence on
- * its own (the single-image pipeline), and with each sequence left out at prediction time after training with all.
- * One annotation per mode serves every setting (drawn on the fused guide of all sequences), so rows differ only in
- * what the model sees. Features are computed once per sequence; the fused set is reused (drops are in place).
+ * its own (the single-image pipeline), and with each sequence left out at prediction time after training with all,
+ * for one or more fusion methods (the first is the one reported as the result; the others are the ablation).
+ * One annotation per mode serves every setting (drawn on the mean guide of all sequences), so rows differ only in
+ * what the model sees. Features are computed once per sequence and kept in memory for the whole run; a left-out
+ * sequence is folded out of the head, so the fused features are never copied or changed.
  */
-import type { Vec3, Volume } from '../../../src-shared';
+import { indexToWorld, type Grid, type Vec3, type Volume } from '../../../src-shared';
+import { openVolume, resampleData, resampleVolume } from '../../io';
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
 import { createMultiSequenceBackbone, fusedGuide } from '../../features/multiseq';
 import { diceAll, segment, simulateAnnotation, trainHead, type AnnotatorMode, type HeadKind } from '../../fewshot';
-import { segmentMultiSequence, trainMultiSequenceHead } from '../../fewshot/multiseq';
-import { cropToStudy, pasteFromStudy, prepareStudy } from './pipeline';
-import type { MultiSequenceStudy } from './study';
+import { applyMethod, cropToStudy, DEFAULT_METHOD, fitMethod, pasteFromStudy, prepareStudy, type MultiSequenceMethod } from './pipeline';
+
+export { DEFAULT_METHOD, type MultiSequenceMethod };
+import { assembleStudy, type MultiSequenceStudy } from './study';
 
 export type MultiSequenceSetting = 'all' | 'single' | 'drop';
+
+/** The ablation: each idea of issue 7 on its own against the earlier method (first row). */
+export const ABLATION_METHODS: MultiSequenceMethod[] = [
+  { name: 'previous: fused + mean guide', fusion: 'early', guide: 'mean', dropout: {}, about: 'fused head, dropout with every subset of sequences left out, mean-intensity guide (the method before this work)' },
+  { name: '+ stroke guide', fusion: 'early', guide: 'strokes', dropout: {}, about: 'as previous, guide = stroke-discriminant combination' },
+  { name: '+ late fusion (β = 0.5)', fusion: 'late', guide: 'mean', dropout: {}, late: { fusedWeight: 0.5 }, about: 'fused head averaged (log-probabilities) with one head per present sequence, mean guide' },
+  { name: '+ late fusion + stroke guide', fusion: 'late', guide: 'strokes', dropout: {}, late: { fusedWeight: 0.5 }, about: 'late fusion and stroke guide' },
+  { name: '+ late fusion, stroke-weighted', fusion: 'late', guide: 'strokes', dropout: {}, late: { fusedWeight: 0.5, weighting: 'strokes' }, about: 'late fusion, per-sequence heads weighted by leave-one-slice-out skill on the strokes' },
+  { name: 'per-sequence heads only (β = 0)', fusion: 'late', guide: 'strokes', dropout: {}, late: { fusedWeight: 0 }, about: 'mean of the per-sequence heads alone, stroke guide' },
+  { name: '+ single-drop dropout, late fusion', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1 }, late: { fusedWeight: 0.5 }, about: 'late fusion, stroke guide, dropout copies with one sequence left out at a time' },
+];
 
 export interface MultiSequenceBenchRow {
   mode: AnnotatorMode;
@@ -20,8 +35,8 @@ export interface MultiSequenceBenchRow {
   setting: MultiSequenceSetting;
   /** The single sequence, or the one left out; '' for all. */
   sequence: string;
-  /** Trained with sequence dropout (fused rows only). */
-  dropout: boolean;
+  /** Method name ('' for single-sequence rows, which use the ordinary pipeline). */
+  method: string;
   dice: number;
   labeledVoxels: number;
   updateMs: number;
@@ -36,8 +51,8 @@ export interface MultiSequenceBenchInput {
   modes: AnnotatorMode[];
   backbone: FeatureBackbone;
   head?: HeadKind;
-  /** Also run the fused rows with a head trained WITHOUT dropout (ablation). Default true. */
-  ablation?: boolean;
+  /** Methods to run; the first is the result. Default [DEFAULT_METHOD]. */
+  methods?: MultiSequenceMethod[];
   onNote?: (s: string) => void;
   onRow?: (r: MultiSequenceBenchRow) => void;
 }
@@ -49,10 +64,12 @@ export interface MultiSequenceBenchResult {
   fullDims: Vec3;
   sequences: string[];
   fusedDim: number;
+  methods: MultiSequenceMethod[];
 }
 
 export async function runMultiSequenceBench(inp: MultiSequenceBenchInput): Promise<MultiSequenceBenchResult> {
   const headKind = inp.head ?? 'linear';
+  const methods = inp.methods ?? [DEFAULT_METHOD];
   const prep = prepareStudy(inp.study, inp.reference);
   const names = prep.sequences.map((s) => s.name);
   const mb = createMultiSequenceBackbone(inp.backbone, names);
@@ -82,15 +99,14 @@ export async function runMultiSequenceBench(inp: MultiSequenceBenchInput): Promi
     let labeled = 0;
     for (let i = 0; i < scribbles.length; i++) if (scribbles[i]) labeled++;
     const base = { mode, k: inp.k, labeledVoxels: labeled };
-    for (const dropout of inp.ablation === false ? [true] : [true, false]) {
+    for (const m of methods) {
       const t0 = performance.now();
-      const head = trainMultiSequenceHead(headKind, fused, mb.layout, scribbles, prep.dims, { backbone: { id: mb.id }, spacing: prep.spacing, dropout: dropout ? {} : false });
-      const r = await segmentMultiSequence({ features: fused, layout: mb.layout, sequences: prep.inputs, scribbles, head });
-      push({ ...base, setting: 'all', sequence: '', dropout, dice: score(r.labels), updateMs: performance.now() - t0 });
-      for (const s of names) {
+      const fit = fitMethod(m, headKind, fused, mb, scribbles, prep);
+      const trainMs = performance.now() - t0;
+      for (const s of ['', ...names]) {
         const t1 = performance.now();
-        const d = await segmentMultiSequence({ features: fused, layout: mb.layout, sequences: prep.inputs, scribbles, head, drop: [s] });
-        push({ ...base, setting: 'drop', sequence: s, dropout, dice: score(d.labels), updateMs: performance.now() - t1 });
+        const r = await applyMethod(m, fit, fused, mb, scribbles, prep, { drop: s ? [s] : [] });
+        push({ ...base, setting: s ? 'drop' : 'all', sequence: s, method: m.name, dice: score(r.labels), updateMs: trainMs + performance.now() - t1 });
       }
     }
     for (const seq of prep.sequences) {
@@ -99,38 +115,197 @@ export async function runMultiSequenceBench(inp: MultiSequenceBenchInput): Promi
       const head = trainHead(headKind, f, scribbles, prep.dims, { backbone: { id: inp.backbone.id }, spacing: prep.spacing });
       const vol: Volume = seq.volume;
       const r = await segment({ volume: vol, features: f, scribbles, head });
-      push({ ...base, setting: 'single', sequence: seq.name, dropout: false, dice: score(r.labels), updateMs: performance.now() - t0 });
+      push({ ...base, setting: 'single', sequence: seq.name, method: '', dice: score(r.labels), updateMs: performance.now() - t0 });
     }
   }
-  return { rows, featureMs, cropDims: prep.dims, fullDims: [...inp.study.reference.dims] as Vec3, sequences: names, fusedDim: mb.layout.dim };
+  return { rows, featureMs, cropDims: prep.dims, fullDims: [...inp.study.reference.dims] as Vec3, sequences: names, fusedDim: mb.layout.dim, methods };
 }
 
-/** The report section (markdown) for one case. */
-export function multiSequenceReport(caseName: string, note: string, res: MultiSequenceBenchResult, machine: string, backbone: string): string {
+/** Verdict on the issue's two targets for one mode and method. */
+export interface MultiSequenceTargets {
+  all: number;
+  bestSingle: { sequence: string; dice: number };
+  worstDrop: { sequence: string; dice: number };
+  beatsBestSingle: boolean;
+  /** all − worst left-out Dice. */
+  dropLoss: number;
+  dropWithin005: boolean;
+}
+
+export function multiSequenceTargets(rows: MultiSequenceBenchRow[], mode: AnnotatorMode, method: string): MultiSequenceTargets | undefined {
+  const rs = rows.filter((r) => r.mode === mode);
+  const all = rs.find((r) => r.setting === 'all' && r.method === method);
+  const singles = rs.filter((r) => r.setting === 'single');
+  const drops = rs.filter((r) => r.setting === 'drop' && r.method === method);
+  if (!all || !singles.length || !drops.length) return undefined;
+  const best = singles.reduce((a, b) => (b.dice > a.dice ? b : a));
+  const worst = drops.reduce((a, b) => (b.dice < a.dice ? b : a));
+  const loss = Math.round((all.dice - worst.dice) * 1000) / 1000;
+  return {
+    all: all.dice, bestSingle: { sequence: best.sequence, dice: best.dice }, worstDrop: { sequence: worst.sequence, dice: worst.dice },
+    beatsBestSingle: all.dice > best.dice, dropLoss: loss, dropWithin005: loss <= 0.05,
+  };
+}
+
+/** The report section (markdown) for one case: the result table per mode, then the ablation of the methods. */
+export function multiSequenceReport(caseName: string, note: string, res: MultiSequenceBenchResult, machine: string, backbone: string, level = 3): string {
   const f3 = (x: number) => x.toFixed(3);
+  const h = '#'.repeat(level);
+  const main = res.methods[0];
   const md: string[] = [];
-  md.push(`### ${caseName}`, '', note, '',
+  md.push(`${h} ${caseName}`, '', note, '',
     `Backbone ${backbone} per sequence (${res.fusedDim} fused channels); grid ${res.fullDims.join('×')}, computed on the content box ${res.cropDims.join('×')} (outside = background); machine: ${machine}.`,
-    `Feature extraction per sequence (ms): ${Object.entries(res.featureMs).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
-  for (const mode of [...new Set(res.rows.map((r) => r.mode))]) {
+    `Feature extraction per sequence (ms, once per run, kept in memory): ${Object.entries(res.featureMs).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Method: ${main.about}.`, '');
+  const modes = [...new Set(res.rows.map((r) => r.mode))];
+  for (const mode of modes) {
     const rs = res.rows.filter((r) => r.mode === mode);
-    const all = rs.find((r) => r.setting === 'all' && r.dropout);
-    const allPlain = rs.find((r) => r.setting === 'all' && !r.dropout);
-    const singles = rs.filter((r) => r.setting === 'single');
-    const best = singles.reduce((a, b) => (b.dice > a.dice ? b : a), singles[0]);
-    md.push(`#### ${mode} mode, k = ${rs[0].k} (${rs[0].labeledVoxels} labeled voxels)`, '',
-      '| setting | sequence | Dice (head with sequence dropout) | Dice (head without dropout) | update ms |', '|---|---|---|---|---|');
-    if (all) md.push(`| all ${res.sequences.length} sequences | ${res.sequences.join(' + ')} | **${f3(all.dice)}** | ${allPlain ? f3(allPlain.dice) : '–'} | ${all.updateMs} |`);
-    for (const r of singles) md.push(`| single sequence (own pipeline) | ${r.sequence} | ${f3(r.dice)} | – | ${r.updateMs} |`);
-    for (const r of rs.filter((x) => x.setting === 'drop' && x.dropout)) {
-      const p = rs.find((x) => x.setting === 'drop' && !x.dropout && x.sequence === r.sequence);
-      md.push(`| trained with all, ${r.sequence} left out | ${res.sequences.filter((s) => s !== r.sequence).join(' + ')} | ${f3(r.dice)} | ${p ? f3(p.dice) : '–'} | ${r.updateMs} |`);
+    const all = rs.find((r) => r.setting === 'all' && r.method === main.name);
+    md.push(`${h}# ${mode} mode, k = ${rs[0].k} (${rs[0].labeledVoxels} labeled voxels)`, '', '| setting | sequences seen | Dice | update ms |', '|---|---|---|---|');
+    if (all) md.push(`| all ${res.sequences.length} sequences | ${res.sequences.join(' + ')} | **${f3(all.dice)}** | ${all.updateMs} |`);
+    for (const r of rs.filter((x) => x.setting === 'single')) md.push(`| single sequence (own pipeline) | ${r.sequence} | ${f3(r.dice)} | ${r.updateMs} |`);
+    for (const r of rs.filter((x) => x.setting === 'drop' && x.method === main.name)) {
+      md.push(`| trained with all, ${r.sequence} left out | ${res.sequences.filter((s) => s !== r.sequence).join(' + ')} | ${f3(r.dice)} | ${r.updateMs} |`);
     }
-    if (all && best) {
-      const worstDrop = rs.filter((x) => x.setting === 'drop' && x.dropout).reduce((a, b) => Math.min(a, b.dice), 1);
-      md.push('', `Targets: all sequences beat the best single one (${best.sequence} ${f3(best.dice)}): **${all.dice > best.dice ? 'yes' : 'no'}** (${all.dice >= best.dice ? '+' : ''}${f3(all.dice - best.dice)}). ` +
-        `Leaving one out costs at most 0.05: **${all.dice - worstDrop <= 0.05 ? 'yes' : 'no'}** (largest loss ${f3(all.dice - worstDrop)}).`, '');
+    const tg = multiSequenceTargets(res.rows, mode, main.name);
+    if (tg) {
+      md.push('', `Targets: all sequences beat the best single one (${tg.bestSingle.sequence} ${f3(tg.bestSingle.dice)}): **${tg.beatsBestSingle ? 'yes' : 'no'}** (${tg.all >= tg.bestSingle.dice ? '+' : ''}${f3(tg.all - tg.bestSingle.dice)}). ` +
+        `Leaving one out costs at most 0.05: **${tg.dropWithin005 ? 'yes' : 'no'}** (largest loss ${f3(tg.dropLoss)}, ${tg.worstDrop.sequence} left out).`, '');
     }
+  }
+  if (res.methods.length > 1) {
+    md.push(`${h}# What each idea is worth (same features, same strokes)`, '',
+      `| method | ${modes.map((m) => `${m}: all | ${m}: worst left out | ${m}: loss`).join(' | ')} |`, `|---|${modes.map(() => '---|---|---|').join('')}`);
+    for (const m of res.methods) {
+      const cells = modes.map((mode) => {
+        const tg = multiSequenceTargets(res.rows, mode, m.name);
+        return tg ? `${f3(tg.all)} | ${f3(tg.worstDrop.dice)} (${tg.worstDrop.sequence}) | ${f3(tg.dropLoss)}` : '– | – | –';
+      });
+      md.push(`| ${m.name}${m === main ? ' (**result**)' : ''} | ${cells.join(' | ')} |`);
+    }
+    md.push('', ...res.methods.map((m) => `- *${m.name}*: ${m.about}.`), '');
   }
   return md.join('\n');
 }
+
+/** The BraTS-style reference case of issue 7 (BENCHMARK.md data), whole tumour = labels 1, 2, 4. */
+export const BRATS_CASE = {
+  name: 'brats_tcga_fg6692',
+  dir: 'brats_tcga_fg6692',
+  sequences: [['T1', 'OtherEXampleFromTCIA_t1_bet.nii.gz'], ['T1c', 'OtherEXampleFromTCIA_t1c_bet.nii.gz'], ['T2', 'OtherEXampleFromTCIA_t2_bet.nii.gz'], ['FLAIR', 'OtherEXampleFromTCIA_fla_bet.nii.gz']] as const,
+  labels: 'fusion/simple.nii.gz',
+  tumour: [1, 2, 4],
+};
+
+/**
+ * The BraTS case as a study plus its whole-tumour reference (class 1), optionally on an f-times coarser grid
+ * (f = 2: 2 mm, a bench run of minutes on 2 cores). The coarse voxel (0,0,0) is centred on the block it replaces.
+ */
+export async function loadBratsStudy(caseDir: string, downsample = 1): Promise<{ study: MultiSequenceStudy; reference: Uint8Array; grid: Grid }> {
+  let vols: Volume[] = [];
+  for (const [, f] of BRATS_CASE.sequences) vols.push(await openVolume(`${caseDir}/${f}`));
+  const lab = await openVolume(`${caseDir}/${BRATS_CASE.labels}`);
+  let labData: ArrayLike<number> = lab.data;
+  let grid: Grid = vols[0];
+  if (downsample > 1) {
+    const g = vols[0];
+    const c = (downsample - 1) / 2;
+    grid = { dims: g.dims.map((d) => Math.floor(d / downsample)) as Vec3, spacing: g.spacing.map((s) => s * downsample) as Vec3, origin: indexToWorld(g, [c, c, c]), direction: g.direction };
+    vols = vols.map((v) => resampleVolume(v, grid, { interpolation: 'linear' }));
+    labData = resampleData(lab, lab.data, grid, { interpolation: 'nearest' });
+  }
+  const reference = new Uint8Array(labData.length);
+  for (let i = 0; i < reference.length; i++) if (BRATS_CASE.tumour.includes(labData[i])) reference[i] = 1;
+  const study = assembleStudy(vols, { names: BRATS_CASE.sequences.map(([n]) => n) });
+  return { study, reference, grid };
+}
+
+export interface MultiSequenceCaseInput {
+  study: MultiSequenceStudy;
+  /** Reference on the full study grid (class ids as in `classes`). */
+  reference: Uint8Array;
+  classes: number[];
+  k: number;
+  mode: AnnotatorMode;
+  backbone: FeatureBackbone;
+  head?: HeadKind;
+  /** Left out at prediction time (trained with all). */
+  drop?: string[];
+  /** Timed updates (train + predict), at least 5. */
+  repeats?: number;
+  method?: MultiSequenceMethod;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface MultiSequenceCaseResult {
+  dice: Record<string, number>;
+  meanDice: number;
+  /** All sequences' features, cold; per sequence in featureMsPerSequence. */
+  featureMs: number;
+  featureMsPerSequence: Record<string, number>;
+  updateMs: { median: number; p95: number; train: number; predict: number };
+  /** Annotated slices (full-grid k). */
+  slices: number[];
+  labeledVoxels: number;
+  cropDims: number[];
+  guide: string[];
+  method: string;
+  fusedBackbone: string;
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+
+/**
+ * `medseg bench` with several images: the annotator draws on the mean guide of ALL sequences, the head is trained
+ * with all of them, and the `drop` sequences are left out when predicting; Dice against the reference on the full grid.
+ */
+export async function runMultiSequenceCase(inp: MultiSequenceCaseInput): Promise<MultiSequenceCaseResult> {
+  const method = inp.method ?? DEFAULT_METHOD;
+  const headKind = inp.head ?? 'linear';
+  const prep = prepareStudy(inp.study, inp.reference);
+  const names = prep.sequences.map((s) => s.name);
+  const mb = createMultiSequenceBackbone(inp.backbone, names);
+  const perSeq: Record<string, number> = {};
+  const t0 = performance.now();
+  let tl = t0;
+  const fused = await mb.extract(prep.inputs, {
+    onProgress: (p) => inp.onProgress?.(p.total ? p.done / p.total : 0),
+    onSequence: (name) => { const now = performance.now(); perSeq[name] = Math.round(now - tl); tl = now; },
+  });
+  const featureMs = performance.now() - t0;
+  const ref = cropToStudy(inp.reference, prep);
+  const guideAll = fusedGuide(prep.inputs);
+  const { scribbles, slices } = simulateAnnotation({ reference: ref, image: guideAll.data, dims: prep.dims, modality: guideAll.modality, classes: inp.classes, k: inp.k, mode: inp.mode });
+  let labeled = 0;
+  for (let i = 0; i < scribbles.length; i++) if (scribbles[i]) labeled++;
+  const repeats = Math.max(5, inp.repeats ?? 5);
+  const times: number[] = [], trains: number[] = [], preds: number[] = [];
+  let last: (SegmentResultLike & { guide: string[] }) | undefined;
+  for (let r = 0; r < repeats; r++) {
+    const a = performance.now();
+    const fit = fitMethod(method, headKind, fused, mb, scribbles, prep);
+    const b = performance.now();
+    last = await applyMethod(method, fit, fused, mb, scribbles, prep, { drop: inp.drop });
+    const c = performance.now();
+    times.push(c - a); trains.push(b - a); preds.push(c - b);
+  }
+  const med = (x: number[]) => quantile(x.slice().sort((p, q) => p - q), 0.5);
+  const sorted = times.slice().sort((p, q) => p - q);
+  const d = diceAll(pasteFromStudy(last!.labels, prep), inp.reference, inp.classes);
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    dice: Object.fromEntries(Object.entries(d.dice).map(([kk, v]) => [kk, r3(v)])),
+    meanDice: r3(d.meanDice),
+    featureMs: Math.round(featureMs),
+    featureMsPerSequence: perSeq,
+    updateMs: { median: Math.round(quantile(sorted, 0.5)), p95: Math.round(quantile(sorted, 0.95)), train: Math.round(med(trains)), predict: Math.round(med(preds)) },
+    slices: slices.map((k) => k + prep.box.lo[2]),
+    labeledVoxels: labeled,
+    cropDims: [...prep.dims],
+    guide: last!.guide,
+    method: method.name,
+    fusedBackbone: mb.id,
+  };
+}
+
+type SegmentResultLike = { labels: Uint8Array };

@@ -7,12 +7,35 @@
 import type { Vec3, Volume } from '../../../src-shared';
 import { openVolume } from '../../io';
 import type { ExtractOptions, FeatureBackbone, FeatureVolume } from '../../features/types';
-import { createMultiSequenceBackbone, type MultiSequenceBackbone, type SequenceInput } from '../../features/multiseq';
-import { segmentMultiSequence, trainMultiSequenceHead, type SequenceDropoutOptions } from '../../fewshot/multiseq';
+import { createMultiSequenceBackbone, type GuideKind, type MultiSequenceBackbone, type SequenceInput } from '../../features/multiseq';
+import { composeLateFusion, segmentMultiSequence, trainLateFusion, trainMultiSequenceHead, type LateFusionModel, type LateFusionOptions, type SequenceDropoutOptions } from '../../fewshot/multiseq';
 import type { HeadKind, RefineLevel, SegmentResult, TrainedHead } from '../../fewshot';
 import { contentBox, cropArray, cropSequences, pasteArray, type CropBox } from './crop';
 import { resolveSequenceNames, type SequenceSpec } from './spec';
 import { assembleStudy, guessSequenceName, type MultiSequenceStudy, type Sequence, type SequenceName } from './study';
+
+/** How a multi-sequence head is trained and applied. */
+export interface MultiSequenceMethod {
+  /** Short label for reports. */
+  name: string;
+  /** 'early': one head on the fused features; 'late': that head averaged with one head per sequence. */
+  fusion: 'early' | 'late';
+  guide: GuideKind;
+  dropout: SequenceDropoutOptions | false;
+  late?: LateFusionOptions;
+  /** One line for the report: what this method changes. */
+  about: string;
+}
+
+/**
+ * The method used by `medseg segment`/`bench` with several images: fused head, every sequence dropped once in
+ * training (not pairs or triples), stroke-discriminant guide. Chosen on the measured ablation in bench/report.md
+ * (scribble mode first), by principle rather than by searching settings on the reference.
+ */
+export const DEFAULT_METHOD: MultiSequenceMethod = {
+  name: 'fused + stroke guide + single-drop dropout', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1 },
+  about: 'fused head, dropout copies with each sequence left out once, propagation guided by the stroke-discriminant combination of the sequences',
+};
 
 export interface OpenStudyOptions {
   confirmMismatch?: boolean;
@@ -54,6 +77,28 @@ export function pasteFromStudy(a: Uint8Array, p: PreparedStudy): Uint8Array {
   return pasteArray(a, p.box, 0);
 }
 
+/** A head trained by a method: the fused head, and the late-fusion model when the method uses one. */
+export interface MethodFit {
+  head: TrainedHead;
+  fusion?: LateFusionModel;
+}
+
+/** Train the method's head(s) on fused features (strokes on the prepared grid). */
+export function fitMethod(m: MultiSequenceMethod, kind: HeadKind, features: FeatureVolume, mb: MultiSequenceBackbone, scribbles: Uint8Array, prep: PreparedStudy): MethodFit {
+  const opts = { backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, dropout: m.dropout };
+  // Late fusion composes linear heads; a prototype head stays a fused head.
+  if (m.fusion === 'late' && kind === 'linear') {
+    const fusion = trainLateFusion(features, mb.layout, scribbles, prep.dims, { ...opts, ...m.late });
+    return { head: fusion.fused, fusion };
+  }
+  return { head: trainMultiSequenceHead(kind, features, mb.layout, scribbles, prep.dims, opts) };
+}
+
+/** Predict with a fitted method, the `drop` sequences left out (features untouched). */
+export function applyMethod(m: MultiSequenceMethod, fit: MethodFit, features: FeatureVolume, mb: MultiSequenceBackbone, scribbles: Uint8Array, prep: PreparedStudy, o: { drop?: string[]; refine?: RefineLevel; signal?: AbortSignal } = {}): Promise<SegmentResult & { guide: string[] }> {
+  return segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head: fit.head, fusion: fit.fusion, guide: m.guide, drop: o.drop, refine: o.refine, signal: o.signal });
+}
+
 export interface MultiSequenceRunOptions {
   backbone: FeatureBackbone;
   head?: HeadKind;
@@ -61,7 +106,8 @@ export interface MultiSequenceRunOptions {
   scribbles: Uint8Array;
   /** Sequences left out at prediction time (trained with all). */
   drop?: SequenceName[];
-  dropout?: SequenceDropoutOptions | false;
+  /** Default DEFAULT_METHOD. */
+  method?: MultiSequenceMethod;
   refine?: RefineLevel;
   crop?: boolean;
   onProgress?: ExtractOptions['onProgress'];
@@ -86,13 +132,12 @@ export async function runMultiSequence(study: MultiSequenceStudy, o: MultiSequen
   const features: FeatureVolume = await mb.extract(prep.inputs, { onProgress: o.onProgress, signal: o.signal });
   const t1 = performance.now();
   const scribbles = cropToStudy(o.scribbles, prep);
-  const head = trainMultiSequenceHead(o.head ?? 'linear', features, mb.layout, scribbles, prep.dims, {
-    backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, dropout: o.dropout,
-  });
+  const method = o.method ?? DEFAULT_METHOD;
+  const fit = fitMethod(method, o.head ?? 'linear', features, mb, scribbles, prep);
   const t2 = performance.now();
-  const r: SegmentResult & { guide: string[] } = await segmentMultiSequence({
-    features, layout: mb.layout, sequences: prep.inputs, scribbles, head, drop: o.drop, refine: o.refine, signal: o.signal,
-  });
+  const r = await applyMethod(method, fit, features, mb, scribbles, prep, { drop: o.drop, refine: o.refine, signal: o.signal });
+  // The saved head is the one that predicted with every sequence: the late-fusion composite when there is one.
+  const head = fit.fusion ? composeLateFusion(fit.fusion, mb.layout.sequences) : fit.head;
   return {
     labels: pasteFromStudy(r.labels, prep), head, backbone: mb, guide: r.guide, box: prep.box,
     timings: { features: t1 - t0, train: t2 - t1, ...r.timings },

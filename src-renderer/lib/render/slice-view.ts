@@ -1,40 +1,87 @@
 /**
- * One 2D slice view: a vtk.js image slice (grey values, window/level) under a 2D canvas that carries the
- * label overlays, crosshair and brush cursor. Overlays live on the 2D canvas so that swapping a predicted
- * slice costs one putImageData, never a texture re-upload or a WebGL frame. Touches `window`: browser only.
+ * One 2D slice view. The grey slice (window/level) and the label overlay are each a canvas of the slice's own
+ * size (one pixel per voxel), placed and scaled onto the view with a CSS transform; the crosshair and the
+ * brush ring are plain elements. So a scroll step re-rasterises one slice into two small canvases, pan and
+ * zoom only change transforms (the compositor scales: bilinear for grey values, pixelated for labels), and a
+ * crosshair or brush move repaints no pixels at all.
+ *
+ * Why not a vtk.js image slice (as before): see greyscale.ts — under software compositing the WebGL read-back
+ * dominated every scroll frame. The 3D view stays on vtk.js. Touches the DOM: browser only.
  */
-import '@kitware/vtk.js/Rendering/OpenGL/Profiles/Volume';
-import '@kitware/vtk.js/Rendering/OpenGL/RenderWindow'; // registers the 'WebGL' view
-import vtkRenderWindow from '@kitware/vtk.js/Rendering/Core/RenderWindow';
-import vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
-import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
-import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
-import type vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
-import type { Vec3, WindowLevel } from '../../../src-shared';
+import type { Vec3, VoxelArray, WindowLevel } from '../../../src-shared';
 import { planeRaster, rasterToIjk, ijkToRaster, type ViewAxes } from '../data/viewgeom';
 import { fitViewport, rasterToScreen, screenToRaster, type PlaneSize, type Viewport } from '../data/viewport';
+import { GreyMapper } from './greyscale';
 
 export interface OverlayLayers {
   /** Draws the slice's RGBA overlay into `out` (width×height×4 of the plane raster), already cleared. */
   paint(out: Uint8ClampedArray, raster: ReturnType<typeof planeRaster>): void;
 }
 
-interface OpenGLView {
-  setContainer(el: HTMLElement): void;
-  setSize(w: number, h: number): void;
-  getCanvas(): HTMLCanvasElement;
-  delete(): void;
+/** A slice-sized raster layer: pixels in memory, mirrored in a canvas that the view transforms into place. */
+class Layer {
+  readonly canvas = document.createElement('canvas');
+  image: ImageData = new ImageData(1, 1);
+  pixels = new Uint32Array(this.image.data.buffer);
+  dirty = true;
+  /** The canvas holds no visible pixel: an empty slice after an empty slice costs no upload. */
+  private blank = true;
+
+  constructor(z: number, pixelated: boolean) {
+    const st = this.canvas.style;
+    st.position = 'absolute';
+    st.left = '0';
+    st.top = '0';
+    st.transformOrigin = '0 0';
+    st.pointerEvents = 'none';
+    st.zIndex = String(z);
+    st.willChange = 'transform';
+    if (pixelated) st.imageRendering = 'pixelated';
+  }
+
+  resize(w: number, h: number): void {
+    this.canvas.width = w;
+    this.canvas.height = h;
+    this.image = new ImageData(w, h);
+    this.pixels = new Uint32Array(this.image.data.buffer);
+    this.blank = true;
+    this.dirty = true;
+  }
+
+  commit(skipIfBlank: boolean): void {
+    this.dirty = false;
+    if (skipIfBlank) {
+      const px = this.pixels;
+      let any = false;
+      for (let i = 0; i < px.length; i++) if (px[i] !== 0) { any = true; break; }
+      if (!any) {
+        if (!this.blank) this.canvas.getContext('2d')?.clearRect(0, 0, this.canvas.width, this.canvas.height);
+        this.blank = true;
+        return;
+      }
+    }
+    this.canvas.getContext('2d')?.putImageData(this.image, 0, 0);
+    this.blank = false;
+  }
+}
+
+/** An absolutely placed, non-interactive element for the crosshair and brush ring. */
+function marker(css: string): HTMLDivElement {
+  const d = document.createElement('div');
+  d.style.cssText = `position:absolute;left:0;top:0;pointer-events:none;z-index:1;will-change:transform;display:none;${css}`;
+  return d;
 }
 
 export class SliceView {
-  readonly overlay: HTMLCanvasElement;
-  private readonly rw = vtkRenderWindow.newInstance();
-  private readonly ren = vtkRenderer.newInstance({ background: [0, 0, 0] });
-  private readonly gl: OpenGLView;
-  private readonly mapper = vtkImageMapper.newInstance();
-  private readonly actor = vtkImageSlice.newInstance();
-  private readonly labelCanvas = document.createElement('canvas');
-  private labelImage: ImageData | null = null;
+  private readonly grey = new Layer(0, false);
+  private readonly labels = new Layer(1, true);
+  private readonly crossH = marker('width:100%;height:1px;background:rgba(255,220,0,0.55);');
+  private readonly crossV = marker('width:1px;height:100%;background:rgba(255,220,0,0.55);');
+  private readonly ring = marker('border:1px solid rgba(255,255,255,0.9);border-radius:50%;box-sizing:border-box;');
+  /** Last transforms written, so an unchanged element is not touched (no style recalculation). */
+  private readonly placed = new Map<HTMLElement, string>();
+  private mapper: GreyMapper | null = null;
+  private window: WindowLevel = { center: 40, width: 400 };
   private dims: Vec3 = [1, 1, 1];
   private spacing: Vec3 = [1, 1, 1];
   private slice = 0;
@@ -43,13 +90,9 @@ export class SliceView {
   private vp: Viewport = { cx: 0, cy: 0, mmPerPx: 1 };
   private hasImage = false;
   private frame = 0;
-  private imageDirty = true;
-  private overlayDirty = true;
-  /** The label raster needs repainting (labels, slice or style changed); crosshair/brush moves reuse it. */
-  private labelsDirty = true;
-  /** ms spent in the last vtk render and the last overlay draw (for the smoothness benchmark). */
-  lastRenderMs = 0;
-  lastOverlayMs = 0;
+  /** ms spent in the last draw: re-rasterising changed layers, and placing them (benchmarks). */
+  lastRasterMs = 0;
+  lastPlaceMs = 0;
   cursor: Vec3 | null = null;
   brush: { x: number; y: number; radiusPx: number } | null = null;
 
@@ -58,41 +101,26 @@ export class SliceView {
     readonly axes: ViewAxes,
     private readonly layers: OverlayLayers,
   ) {
-    this.rw.addRenderer(this.ren);
-    this.gl = this.rw.newAPISpecificView('WebGL') as OpenGLView;
-    this.gl.setContainer(container);
-    this.rw.addView(this.gl as never);
-    const c = this.gl.getCanvas();
-    c.style.position = 'absolute';
-    c.style.inset = '0';
-    c.style.width = '100%';
-    c.style.height = '100%';
-    this.overlay = document.createElement('canvas');
-    this.overlay.className = 'overlay';
-    this.overlay.style.position = 'absolute';
-    this.overlay.style.inset = '0';
-    this.overlay.style.width = '100%';
-    this.overlay.style.height = '100%';
-    container.appendChild(this.overlay);
-    this.mapper.setSlicingMode(axes.slice);
-    this.actor.setMapper(this.mapper);
-    this.ren.getActiveCamera().setParallelProjection(true);
+    for (const el of [this.grey.canvas, this.labels.canvas, this.crossH, this.crossV, this.ring]) container.appendChild(el);
   }
 
-  setImage(img: vtkImageData, dims: Vec3, spacing: Vec3): void {
+  /** The volume to show (shared, never copied); `dims`/`spacing` are its grid. */
+  setImage(voxels: VoxelArray, dims: Vec3, spacing: Vec3): void {
     this.dims = dims;
     this.spacing = spacing;
-    this.mapper.setInputData(img);
-    if (!this.hasImage) this.ren.addViewProp(this.actor);
+    this.mapper = new GreyMapper(voxels);
     this.hasImage = true;
+    this.slice = Math.max(0, Math.min(this.sliceCount - 1, this.slice));
     const r = planeRaster(dims, this.axes, 0);
-    this.labelCanvas.width = r.width;
-    this.labelCanvas.height = r.height;
-    this.labelImage = new ImageData(r.width, r.height);
-    this.labelsDirty = true;
+    if (this.grey.canvas.width !== r.width || this.grey.canvas.height !== r.height || !this.grey.pixels.length) {
+      this.grey.resize(r.width, r.height);
+      this.labels.resize(r.width, r.height);
+    }
+    this.grey.dirty = true;
+    this.labels.dirty = true;
     this.resize();
     this.vp = fitViewport(this.plane(), this.cssW, this.cssH);
-    this.invalidate(true, true);
+    this.invalidate();
   }
 
   plane(): PlaneSize {
@@ -115,35 +143,31 @@ export class SliceView {
     const s = Math.max(0, Math.min(this.sliceCount - 1, Math.round(k)));
     if (s === this.slice && this.hasImage) return;
     this.slice = s;
-    this.labelsDirty = true;
-    this.mapper.setSlice(s);
-    this.invalidate(true, true);
+    this.grey.dirty = true;
+    this.labels.dirty = true;
+    this.invalidate();
   }
 
   setWindow(w: WindowLevel): void {
-    const p = this.actor.getProperty();
-    p.setColorWindow(w.width);
-    p.setColorLevel(w.center);
-    this.invalidate(true, false);
+    if (w.center === this.window.center && w.width === this.window.width) return;
+    this.window = { center: w.center, width: w.width };
+    this.grey.dirty = true;
+    this.invalidate();
   }
 
   setViewport(v: Viewport): void {
     this.vp = v;
-    this.invalidate(true, true);
+    this.invalidate();
   }
 
   resetView(): void {
     this.vp = fitViewport(this.plane(), this.cssW, this.cssH);
-    this.invalidate(true, true);
+    this.invalidate();
   }
 
   resize(): void {
     const r = this.container.getBoundingClientRect();
     const w = Math.max(1, Math.round(r.width)), h = Math.max(1, Math.round(r.height));
-    const dpr = window.devicePixelRatio || 1;
-    this.gl.setSize(Math.round(w * dpr), Math.round(h * dpr));
-    this.overlay.width = Math.round(w * dpr);
-    this.overlay.height = Math.round(h * dpr);
     if (this.hasImage && (this.cssW !== w || this.cssH !== h)) {
       // keep the same content centred: fit again when the view was fitted before
       this.cssW = w;
@@ -152,7 +176,7 @@ export class SliceView {
     }
     this.cssW = w;
     this.cssH = h;
-    this.invalidate(true, true);
+    this.invalidate();
   }
 
   /** Continuous voxel position (i,j,k) under a CSS pixel of this view, on the current slice. */
@@ -169,106 +193,80 @@ export class SliceView {
     return rasterToScreen(this.vp, this.plane(), this.cssW, this.cssH, r.col, r.row);
   }
 
-  /** Mark layers dirty; drawing happens once in the next animation frame. */
-  invalidate(image: boolean, overlay: boolean): void {
-    this.imageDirty ||= image;
-    this.overlayDirty ||= overlay;
+  /** Draw once in the next animation frame, however many changes arrive before it (wheel bursts, streams). */
+  invalidate(): void {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
   }
 
-  /** The overlay only (labels, crosshair, brush): cheap, never touches WebGL. */
+  /** The label layers changed (predictions, strokes, overlay style). */
   invalidateOverlay(): void {
-    this.labelsDirty = true;
-    this.invalidate(false, true);
+    this.labels.dirty = true;
+    this.invalidate();
   }
 
-  /** Crosshair or brush cursor moved: redraw the overlay from the cached label raster. */
+  /** Crosshair or brush cursor moved: only elements move. */
   invalidateCursor(): void {
-    this.invalidate(false, true);
+    this.invalidate();
   }
 
   private draw(): void {
     this.frame = 0;
-    if (!this.hasImage) return;
-    if (this.imageDirty) {
-      const t0 = performance.now();
-      this.placeCamera();
-      this.rw.render();
-      this.lastRenderMs = performance.now() - t0;
-      this.imageDirty = false;
+    if (!this.hasImage || !this.mapper) return;
+    const t0 = performance.now();
+    if (this.grey.dirty || this.labels.dirty) {
+      const r = planeRaster(this.dims, this.axes, this.slice);
+      if (this.grey.dirty) {
+        this.mapper.paint(r, this.window, this.grey.pixels);
+        this.grey.commit(false);
+      }
+      if (this.labels.dirty) {
+        this.labels.pixels.fill(0);
+        this.layers.paint(this.labels.image.data, r);
+        this.labels.commit(true);
+      }
     }
     const t1 = performance.now();
-    this.drawOverlay();
-    this.lastOverlayMs = performance.now() - t1;
-    this.overlayDirty = false;
+    this.place();
+    this.lastRasterMs = t1 - t0;
+    this.lastPlaceMs = performance.now() - t1;
   }
 
-  private placeCamera(): void {
-    const cam = this.ren.getActiveCamera();
-    const a = this.axes;
-    const centre = screenToRaster(this.vp, this.plane(), this.cssW, this.cssH, this.cssW / 2, this.cssH / 2);
-    const ijk = rasterToIjk(this.dims, a, this.slice, 0, 0);
-    ijk[a.right] = a.rightSign > 0 ? centre.col : this.dims[a.right] - 1 - centre.col;
-    ijk[a.down] = a.downSign > 0 ? centre.row : this.dims[a.down] - 1 - centre.row;
-    const focal: Vec3 = [ijk[0] * this.spacing[0], ijk[1] * this.spacing[1], ijk[2] * this.spacing[2]];
-    const right: Vec3 = [0, 0, 0];
-    right[a.right] = a.rightSign;
-    const up: Vec3 = [0, 0, 0];
-    up[a.down] = -a.downSign;
-    // direction of projection = up × right (so that screen-right = dop × up)
-    const dop: Vec3 = [up[1] * right[2] - up[2] * right[1], up[2] * right[0] - up[0] * right[2], up[0] * right[1] - up[1] * right[0]];
-    const dist = 1000 + this.dims[a.slice] * this.spacing[a.slice];
-    cam.setFocalPoint(focal[0], focal[1], focal[2]);
-    cam.setPosition(focal[0] - dop[0] * dist, focal[1] - dop[1] * dist, focal[2] - dop[2] * dist);
-    cam.setViewUp(up[0], up[1], up[2]);
-    cam.setParallelScale((this.cssH / 2) * this.vp.mmPerPx);
-    this.ren.resetCameraClippingRange();
+  private setTransform(el: HTMLElement, transform: string | null): void {
+    const v = transform ?? 'none';
+    if (this.placed.get(el) === v) return;
+    this.placed.set(el, v);
+    if (transform === null) el.style.display = 'none';
+    else {
+      el.style.display = 'block';
+      el.style.transform = transform;
+    }
   }
 
-  private drawOverlay(): void {
-    const ctx = this.overlay.getContext('2d');
-    if (!ctx || !this.labelImage) return;
-    const dpr = this.overlay.width / this.cssW;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const lctx = this.labelCanvas.getContext('2d');
-    if (lctx && this.labelsDirty) {
-      const r = planeRaster(this.dims, this.axes, this.slice);
-      this.labelImage.data.fill(0);
-      this.layers.paint(this.labelImage.data, r);
-      lctx.putImageData(this.labelImage, 0, 0);
-      this.labelsDirty = false;
-    }
-    if (lctx) {
-      const p = this.plane();
-      const tl = rasterToScreen(this.vp, p, this.cssW, this.cssH, -0.5, -0.5);
-      ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(this.labelCanvas, tl.x, tl.y, (p.width * p.sc) / this.vp.mmPerPx, (p.height * p.sr) / this.vp.mmPerPx);
-    }
-    if (this.cursor) {
-      const s = this.ijkToScreen(this.cursor);
-      ctx.strokeStyle = 'rgba(255, 220, 0, 0.55)';
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      ctx.moveTo(0, s.y);
-      ctx.lineTo(this.cssW, s.y);
-      ctx.moveTo(s.x, 0);
-      ctx.lineTo(s.x, this.cssH);
-      ctx.stroke();
-    }
-    if (this.brush) {
-      ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-      ctx.beginPath();
-      ctx.arc(this.brush.x, this.brush.y, Math.max(1, this.brush.radiusPx), 0, Math.PI * 2);
-      ctx.stroke();
-    }
+  private place(): void {
+    const p = this.plane();
+    // raster pixel centres sit on integer (col,row): the image spans -0.5 … n-0.5
+    const tl = rasterToScreen(this.vp, p, this.cssW, this.cssH, -0.5, -0.5);
+    const sx = p.sc / this.vp.mmPerPx, sy = p.sr / this.vp.mmPerPx;
+    const image = `translate(${tl.x}px, ${tl.y}px) scale(${sx}, ${sy})`;
+    this.setTransform(this.grey.canvas, image);
+    this.setTransform(this.labels.canvas, image);
+    const c = this.cursor ? this.ijkToScreen(this.cursor) : null;
+    this.setTransform(this.crossH, c ? `translateY(${Math.round(c.y)}px)` : null);
+    this.setTransform(this.crossV, c ? `translateX(${Math.round(c.x)}px)` : null);
+    const b = this.brush;
+    if (b) {
+      const d = Math.max(2, 2 * b.radiusPx);
+      const size = `${d}px`;
+      if (this.ring.style.width !== size) {
+        this.ring.style.width = size;
+        this.ring.style.height = size;
+      }
+      this.setTransform(this.ring, `translate(${b.x - d / 2}px, ${b.y - d / 2}px)`);
+    } else this.setTransform(this.ring, null);
   }
 
   dispose(): void {
     if (this.frame) cancelAnimationFrame(this.frame);
-    this.overlay.remove();
-    this.gl.delete();
-    this.rw.delete();
+    for (const el of [this.grey.canvas, this.labels.canvas, this.crossH, this.crossV, this.ring]) el.remove();
   }
 }

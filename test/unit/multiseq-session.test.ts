@@ -7,8 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { indexToWorld, type Grid, type Vec3, type Volume } from '../../src-shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDENTITY3, indexToWorld, type Grid, type Vec3, type Volume } from '../../src-shared';
+import { emptyVoxels } from '../../src-main/engine/multiseq/interactive';
 import { openVolume, resampleData, resampleVolume, writeVolume } from '../../src-main/io';
 import { createServices, type ServiceHost } from '../../src-main/services';
 import { dice, simulateAnnotation } from '../../src-main/fewshot';
@@ -45,6 +46,26 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const cov = sab / n - (sa / n) * (sb / n);
   return cov / Math.sqrt((saa / n - (sa / n) ** 2) * (sbb / n - (sb / n) ** 2));
 }
+
+describe('the empty frame around a skull-stripped study', () => {
+  const vol = (data: number[]): Volume => ({
+    dims: [3, 3, 2], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [...IDENTITY3] as Volume['direction'], data: Float32Array.from(data),
+    voxelType: 'float32', modality: 'MR', meta: {}, window: { center: 0, width: 1 }, warnings: [],
+  });
+  const a = vol([0, 0, 0, 0, 5, 0, 0, 0, 0, /* k=1 */ 0, 0, 0, 0, 0, 7, 0, 0, 0]);
+  const b = vol([0, 0, 0, 0, 0, 0, 0, 3, 0, /* k=1 */ 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  it('is where every sequence holds its corner value (or does not cover the voxel)', () => {
+    expect(Array.from(emptyVoxels([{ name: 'T1', volume: a }, { name: 'T2', volume: b }])!)).toEqual([1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1]);
+    // T2 does not cover voxel 7: only T1 (0 there) counts.
+    const cov = new Uint8Array(18).fill(1);
+    cov[7] = 0;
+    expect(emptyVoxels([{ name: 'T1', volume: a }, { name: 'T2', volume: b, coverage: cov }])![7]).toBe(1);
+  });
+  it('does not exist when a sequence has no common corner value (CT with a table, unstripped MR)', () => {
+    const c = vol([1, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0]);
+    expect(emptyVoxels([{ name: 'T1', volume: a }, { name: 'CT', volume: c }])).toBeNull();
+  });
+});
 
 describeWithData('multi-sequence study in the app (BraTS TCGA-FG-6692 at 3 mm)', [...F, LABEL], () => {
   beforeAll(async () => {

@@ -41,6 +41,7 @@ export interface AddSequenceOptions {
  */
 export class MultiSequenceRunner {
   private cache: FeatureState | null = null;
+  private empty: Uint8Array | null | undefined;
 
   constructor(private readonly list: SequenceInput[], private readonly backbone: (id: string) => Promise<FeatureBackbone>) {
     if (list.length < 2) throw new MedSegError('INVALID_ARGUMENT', 'A multi-sequence study needs at least two sequences.');
@@ -68,9 +69,21 @@ export class MultiSequenceRunner {
     cb.onHead?.(headToJson(head));
     const r = await segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head, signal });
     if (signal.aborted) throw cancelled();
-    // Outside the content box every sequence is empty: background, certain.
+    // Outside the content box every sequence is empty: background, certain. Inside it, so is every voxel where
+    // all sequences hold their background value (the air around a skull-stripped brain) and nothing was painted:
+    // a user paints background on tissue, not on the empty frame, and the head has nothing to tell that frame by.
     const labels = pasteArray(r.labels, prep.box, 0);
     const uncertainty = pasteArray(r.uncertainty, prep.box, 0);
+    this.empty ??= emptyVoxels(this.list);
+    if (this.empty) {
+      const e = this.empty;
+      for (let v = 0; v < labels.length; v++) {
+        if (e[v] && job.scribbles[v] === 0) {
+          labels[v] = 0;
+          uncertainty[v] = 0;
+        }
+      }
+    }
     const [nx, ny] = this.reference.dims;
     const plane = nx * ny;
     for (const k of job.order) {
@@ -199,6 +212,25 @@ export class SessionStudy {
     if (!taken(wanted)) return wanted;
     for (let i = 2; ; i++) if (!taken(`${wanted} ${i}`)) return `${wanted} ${i}`;
   }
+}
+
+/**
+ * 1 where every sequence holds its background value or does not cover the voxel; null when some sequence has no
+ * clear background. Background = the value all eight corners share (as contentBox in crop.ts decides it).
+ */
+export function emptyVoxels(list: SequenceInput[]): Uint8Array | null {
+  const [nx, ny, nz] = list[0].volume.dims;
+  const n = nx * ny * nz;
+  const out = new Uint8Array(n).fill(1);
+  for (const s of list) {
+    const d = s.volume.data;
+    const c = [0, nx - 1].flatMap((i) => [0, ny - 1].flatMap((j) => [0, nz - 1].map((k) => d[i + nx * (j + ny * k)])));
+    if (!c.every((v) => v === c[0])) return null;
+    const bg = c[0];
+    const cov = s.coverage;
+    for (let p = 0; p < n; p++) if (d[p] !== bg && (!cov || cov[p])) out[p] = 0;
+  }
+  return out;
 }
 
 // Not compute.ts's cancelled(): compute.ts imports this module (LocalCompute hosts the runner).

@@ -4,7 +4,8 @@
  * LocalCompute. Jobs run one at a time (a queue): onnxruntime's run() blocks its thread, so overlap buys nothing
  * and would only delay the newest job.
  */
-import { MedSegError, type Volume } from '../../src-shared';
+import { MedSegError, type Vec3, type Volume } from '../../src-shared';
+import { labelsToWork, workingGrid, WORK_VOXELS, type WorkGrid } from '../io';
 import type { FeatureProgress, FeatureVolume } from '../features/types';
 import type { SequenceInput } from '../features/multiseq';
 import type { Kernel } from './kernel';
@@ -50,16 +51,18 @@ export function cancelled(): MedSegError {
 }
 
 export class LocalCompute implements Compute {
-  private readonly volumes = new Map<string, Volume>();
+  /** Each open volume with the grid the engine works on (itself, or a block-averaged copy when it is too large). */
+  private readonly volumes = new Map<string, WorkGrid>();
   /** Features per volume and backbone; kept in memory for the life of the open volume. */
   private readonly features = new Map<string, Promise<FeatureVolume>>();
   private readonly studies = new Map<string, MultiSequenceRunner>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly kernel: Kernel) {}
+  /** `workVoxels`: the largest grid features are computed on (io/workgrid.ts); larger studies work on blocks. */
+  constructor(private readonly kernel: Kernel, private readonly workVoxels = WORK_VOXELS) {}
 
   async attach(volumeId: string, volume: Volume): Promise<void> {
-    this.volumes.set(volumeId, volume);
+    this.volumes.set(volumeId, workingGrid(volume, this.workVoxels));
   }
 
   async setSequences(volumeId: string, sequences: SequenceInput[] | null): Promise<void> {
@@ -81,18 +84,21 @@ export class LocalCompute implements Compute {
 
   private async run(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw cancelled();
-    const volume = this.volumes.get(job.volumeId);
-    if (!volume) throw new MedSegError('INVALID_ARGUMENT', 'This image is no longer open.', { detail: `volume ${job.volumeId}` });
+    const wg = this.volumes.get(job.volumeId);
+    if (!wg) throw new MedSegError('INVALID_ARGUMENT', 'This image is no longer open.', { detail: `volume ${job.volumeId}` });
     const study = this.studies.get(job.volumeId);
     if (study) return study.segment(job, cb, signal);
-    const features = await this.featuresFor(job.volumeId, volume, job.backbone, job.order, cb.onProgress);
+    const volume = wg.volume;
+    const fz = wg.f[2];
+    const order = fz > 1 ? [...new Set(job.order.map((k) => Math.floor(k / fz)))] : job.order;
+    const features = await this.featuresFor(job.volumeId, volume, job.backbone, order, cb.onProgress);
     if (signal.aborted) throw cancelled();
+    const emit = (k: number, labels: Uint8Array, uncertainty: Uint8Array): void => { if (!signal.aborted) cb.onSlice(k, labels, uncertainty); };
     await this.kernel.segment({
-      volume, features, backboneId: job.backbone, scribbles: job.scribbles, headKind: job.headKind, locked: job.locked, lockedLabels: job.lockedLabels, order: job.order, signal,
+      volume, features, backboneId: job.backbone, scribbles: labelsToWork(job.scribbles, wg), headKind: job.headKind, locked: job.locked,
+      lockedLabels: job.lockedLabels && labelsToWork(job.lockedLabels, wg), order, signal,
       priorHead: job.priorHead, onHead: cb.onHead,
-      onSlice: (k, labels, uncertainty) => {
-        if (!signal.aborted) cb.onSlice(k, labels, uncertainty);
-      },
+      onSlice: volume === wg.volume && fz === 1 && wg.f[0] === 1 && wg.f[1] === 1 ? emit : (k, labels, uncertainty) => expandSlice(wg, k, labels, uncertainty, emit),
     });
     if (signal.aborted) throw cancelled();
   }
@@ -117,4 +123,21 @@ export class LocalCompute implements Compute {
     this.studies.clear();
     this.features.clear();
   }
+}
+
+/** A working-grid slice as the full-resolution slices it covers (each voxel takes its block's value). */
+function expandSlice(wg: WorkGrid, kw: number, labels: Uint8Array, uncertainty: Uint8Array, emit: (k: number, l: Uint8Array, u: Uint8Array) => void): void {
+  const [nx, ny, nz] = wg.fullDims as Vec3;
+  const [fx, fy, fz] = wg.f;
+  const wx = wg.volume.dims[0];
+  const l = new Uint8Array(nx * ny), u = new Uint8Array(nx * ny);
+  for (let j = 0; j < ny; j++) {
+    const wrow = ((j / fy) | 0) * wx;
+    for (let i = 0; i < nx; i++) {
+      const w = wrow + ((i / fx) | 0);
+      l[j * nx + i] = labels[w];
+      u[j * nx + i] = uncertainty[w];
+    }
+  }
+  for (let k = kw * fz; k < Math.min(nz, (kw + 1) * fz); k++) emit(k, l, u);
 }

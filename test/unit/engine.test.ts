@@ -49,12 +49,12 @@ function dice(a: Uint8Array, b: Uint8Array, c: number): number {
 
 type Ev = { [E in keyof SegmentationEvents]: { event: E; payload: SegmentationEvents[E] } }[keyof SegmentationEvents];
 
-function makeSession(debounceMs = 20) {
+function makeSession(debounceMs = 20, workVoxels?: number) {
   const { volume, truth } = twoBoxes();
   const kernel = createFewshotKernel();
   const events: Ev[] = [];
   const emit: SessionEmit = (event, payload) => events.push({ event, payload } as Ev);
-  const session = new SegmentationSession('v1', volume, new LocalCompute(kernel), kernel, emit, { debounceMs, backbone: 'filters', headKind: 'linear' });
+  const session = new SegmentationSession('v1', volume, new LocalCompute(kernel, workVoxels), kernel, emit, { debounceMs, backbone: 'filters', headKind: 'linear' });
   session.setClasses([{ id: 1, name: 'A', color: [255, 0, 0] }, { id: 2, name: 'B', color: [0, 255, 0] }]);
   return { session, truth, events, volume };
 }
@@ -90,6 +90,23 @@ describe('SegmentationSession (in-process)', () => {
     expect(session.getUncertainty()?.data.length).toBe(NX * NY * NZ);
     const s = session.suggestNextSlice();
     expect(s && s.k >= 0 && s.k < NZ).toBe(true);
+  });
+
+  it('a study larger than the working-grid budget is segmented on blocks and predicted on every voxel', async () => {
+    // Budget 2048 voxels → 2×2×1 blocks (16×16×8): features and training on blocks, the prediction on the full grid.
+    const { session, truth, events } = makeSession(20, 2048);
+    session.setVisibleSlice(5);
+    session.applyLabelDiff(strokes(5));
+    await session.whenIdle();
+    expect(events.filter((e) => e.event === 'error')).toEqual([]);
+    const slices = events.flatMap((e) => (e.event === 'prediction' ? [e.payload] : []));
+    expect(slices.length).toBe(NZ);
+    expect(slices[0].k).toBe(5);
+    expect(slices.every((s) => s.labels.length === NX * NY)).toBe(true);
+    const pred = session.getPrediction();
+    expect(pred!.data.length).toBe(NX * NY * NZ);
+    expect(dice(pred!.data, truth, 1)).toBeGreaterThanOrEqual(0.85);
+    expect(dice(pred!.data, truth, 2)).toBeGreaterThanOrEqual(0.85);
   });
 
   it('a newer edit cancels the running update: the outdated version never reports done', async () => {

@@ -5,18 +5,21 @@
  * one shared scribble map. No model update is awaited here (the unit test scores the fused prediction); the
  * debounce is raised for the stroke and the study closed before it fires, to keep this spec short.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { indexToWorld, type Grid, type Vec3, type WindowLevel } from '../../src-shared';
 import { openVolume, resampleData, resampleVolume, writeVolume } from '../../src-main/io';
+import { niftiHeader } from '../../src-main/io/nifti/write';
 import { backgroundStrokes, dice, targetStrokes, type Seg } from './annotator';
 import { dataPath, goToAxialSlice, labels, openApp, openSeries, prediction, requireData, stroke, waitForPrediction } from './helpers';
 
 const T1 = 'brats_tcga_fg6692/OtherEXampleFromTCIA_t1_bet.nii.gz';
 const FLAIR = 'brats_tcga_fg6692/OtherEXampleFromTCIA_fla_bet.nii.gz';
 const TUMOUR = 'brats_tcga_fg6692/fusion/simple.nii.gz';
+const CT_99000 = 'dcmqi_seg/ct-3slice';
+const PYDICOM = 'dicom_edge/pydicom';
 
 async function windowNow(page: Page): Promise<WindowLevel> {
   return page.evaluate(() => ({ center: window.__medseg.window.center, width: window.__medseg.window.width }));
@@ -194,5 +197,62 @@ test.describe.serial('multi-sequence prediction through the compute worker (BraT
     // Before the empty frame around the brain was held to background this was 0.02: the whole box lit up.
     expect(d).toBeGreaterThanOrEqual(0.45);
     await page.screenshot({ path: test.info().outputPath('multiseq-prediction.png') });
+  });
+});
+
+/** Typed refusals in the panel: another patient asks first (then the geometry decides); a time series is refused. */
+test.describe.serial('adding a sequence that does not belong', () => {
+  test.describe.configure({ timeout: 300_000 });
+  let page: Page;
+  let dir = '';
+
+  test.beforeAll(async ({ browser }) => {
+    requireData(CT_99000, PYDICOM);
+    dir = mkdtempSync(join(tmpdir(), 'medseg-e2e-multiseq-bad-'));
+    page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await openApp(page);
+    await openSeries(page, dataPath(CT_99000), /CT/);
+  });
+
+  test.afterAll(async () => {
+    await page?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a CT of another patient asks "combine anyway?"; confirmed, its other frame of reference is refused (NO_OVERLAP)', async () => {
+    // The scanned folder holds the other patient's CT; it is offered under "From the scanned series".
+    await page.getByTestId('path').fill(dataPath(PYDICOM));
+    await page.getByTestId('scan').click();
+    await page.waitForFunction(() => window.__medseg.phase !== 'scanning');
+    await page.getByTestId('sequence-panel').getByRole('button', { name: /Lv2/ }).click();
+    const ask = page.getByTestId('seq-mismatch');
+    await expect(ask).toContainText('different patients');
+    await expect(page.getByTestId('sequence-list').locator('li')).toHaveCount(1);
+    await page.getByTestId('seq-confirm').click();
+    await expect(ask).toHaveCount(0);
+    await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'NO_OVERLAP');
+    await expect(page.getByTestId('sequence-list').locator('li')).toHaveCount(1);
+    await page.screenshot({ path: test.info().outputPath('multiseq-refused.png') });
+  });
+
+  test('a time series (4D NIfTI) offered as a sequence is refused with SEQUENCE_4D', async () => {
+    const grid = await page.evaluate(() => {
+      const h = window.__medseg.header!;
+      return { dims: h.dims, spacing: h.spacing, origin: h.origin, direction: h.direction };
+    });
+    const h = niftiHeader({ ...grid, data: new Int16Array(1) }, 'int16');
+    const dv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+    dv.setInt16(40, 4, true); // dim[0] = 4
+    dv.setInt16(48, 2, true); // dim[4] = 2 time points
+    const n = grid.dims[0] * grid.dims[1] * grid.dims[2];
+    const file = new Uint8Array(352 + 2 * n * 2);
+    file.set(h, 0);
+    writeFileSync(join(dir, 'perfusion_4d.nii'), file);
+    await page.getByTestId('seq-path').fill(join(dir, 'perfusion_4d.nii'));
+    await page.getByTestId('seq-add').click();
+    await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'SEQUENCE_4D');
+    await expect(page.getByTestId('error')).toContainText('2 time points');
+    await expect(page.getByTestId('sequence-list').locator('li')).toHaveCount(1);
   });
 });

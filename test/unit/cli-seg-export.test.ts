@@ -38,5 +38,5 @@ describeWithData('medseg segment --out <file>.dcm', ['dcmqi_seg/ct-3slice', 'dcm
     const again = run(['segment', '--image', dataPath('dcmqi_seg/ct-3slice'), '--labels', strokeFile, '--out', out]);
     expect(again.status).toBe(3);
     expect(JSON.parse(again.stdout || again.stderr).error?.code ?? again.stderr).toMatch(/FILE_EXISTS/);
-  });
+  }, 240_000); // two CLI runs on a 512×512 J2K-free CT: ~25 s alone, longer on a loaded CI machine
 });

@@ -4,7 +4,7 @@
  * head names, else HEAD_MISMATCH.
  */
 import { MedSegError } from '../../../src-shared';
-import { checkOutputPath, openVolume } from '../../io';
+import { checkOutputPath, labelsToFull, openVolume, workingGrid } from '../../io';
 import { loadHead, segment } from '../../fewshot';
 import type { CliCommand } from '../command';
 import { classVoxelCounts, extractWithProgress, makeBackbone, writeSegmentation, type BackboneName } from './segment';
@@ -32,11 +32,13 @@ export const applyCommand: CliCommand = {
         const head = await loadHead(o.head);
         const bb = await makeBackbone(backboneOf(head.backbone.id), o.model);
         const image = await openVolume(o.image);
-        const features = await extractWithProgress(bb, image, ctx);
-        const r = await segment({ volume: image, features, scribbles: new Uint8Array(0), head, refine: 'none', backboneId: bb.id });
-        const warnings = await writeSegmentation(image, r.labels, o.out, o.force);
+        const wg = workingGrid(image);
+        const features = await extractWithProgress(bb, wg.volume, ctx);
+        const r = await segment({ volume: wg.volume, features, scribbles: new Uint8Array(0), head, refine: 'none', backboneId: bb.id });
+        const labels = labelsToFull(r.labels, wg);
+        const warnings = await writeSegmentation(image, labels, o.out, o.force);
         await bb.dispose?.();
-        ctx.json({ written: o.out, warnings, backbone: bb.id, provider: bb.provider, classes: head.classes, voxels: classVoxelCounts(r.labels), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])) });
+        ctx.json({ written: o.out, warnings, backbone: bb.id, provider: bb.provider, classes: head.classes, voxels: classVoxelCounts(labels), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])) });
       });
   },
 };

@@ -3,7 +3,7 @@
  * Also home of the helpers the apply/bench commands share: backbone choice and label maps on the image grid.
  */
 import { BACKGROUND_ID, MedSegError, sameGrid, type Volume } from '../../../src-shared';
-import { checkOutputPath, exportSegmentation, openVolume, resampleLabels } from '../../io';
+import { checkOutputPath, exportSegmentation, labelsToFull, labelsToWork, openVolume, resampleLabels, workingGrid } from '../../io';
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
 import { createFilterBackbone, saveHead, segment, trainHead, type HeadKind } from '../../fewshot';
 import type { CliCommand, CliContext } from '../command';
@@ -164,19 +164,25 @@ export const segmentCommand: CliCommand = {
         const image = await openVolume(specs[0].path);
         const scribbles = await labelsOnImage(o.labels, image);
         mapBackground(scribbles, bgl, o.labels);
+        // Studies too large for full-resolution features work on block-averaged voxels (io/workgrid.ts).
+        const wg = workingGrid(image);
+        const work = wg.volume;
         const t0 = performance.now();
-        const features = await extractWithProgress(bb, image, ctx);
+        const features = await extractWithProgress(bb, work, ctx);
         const featureMs = performance.now() - t0;
         const t1 = performance.now();
-        const head = trainHead(kind, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing });
+        const workScribbles = labelsToWork(scribbles, wg);
+        const head = trainHead(kind, features, workScribbles, work.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: work.spacing });
         const trainMs = performance.now() - t1;
-        const r = await segment({ volume: image, features, scribbles, head });
-        const warnings = await writeSegmentation(image, r.labels, o.out, o.force);
+        const r = await segment({ volume: work, features, scribbles: workScribbles, head });
+        const labels = labelsToFull(r.labels, wg);
+        const warnings = [...(work === image ? [] : work.warnings.slice(-1)), ...(await writeSegmentation(image, labels, o.out, o.force))];
         if (o.saveHead) await saveHead(head, o.saveHead);
         await bb.dispose?.();
         ctx.json({
           written: o.out, warnings, head: o.saveHead ?? null, backbone: bb.id, provider: bb.provider, headKind: kind, classes: head.classes,
-          labeledVoxels: Object.fromEntries(head.classes.map((c, i) => [String(c), head.counts[i]])), voxels: classVoxelCounts(r.labels),
+          labeledVoxels: Object.fromEntries(head.classes.map((c, i) => [String(c), head.counts[i]])), voxels: classVoxelCounts(labels),
+          workingGrid: work === image ? null : { dims: [...work.dims], blocks: [...wg.f] },
           featureMs: Math.round(featureMs), trainMs: Math.round(trainMs), timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
         });
       });

@@ -71,7 +71,7 @@ export class Workstation {
   /** Version of the slices last drawn (may be partial). */
   streamingVersion = 0;
   volumes = $state<ClassVolume[]>([]);
-  hover = $state<{ ijk: Vec3; world: Vec3; value: number } | null>(null);
+  hover = $state<{ ijk: Vec3; world: Vec3; value: number; seq?: string } | null>(null);
   suggestion = $state<{ k: number; uncertainty: number } | null>(null);
   undoDepth = $state(0);
   redoDepth = $state(0);
@@ -562,9 +562,11 @@ export class Workstation {
     this.setCursor(c);
   }
 
-  setHover(ijk: Vec3 | null): void {
+  /** `seq`: the sequence of the view under the mouse (side-by-side views show other sequences than the active one). */
+  setHover(ijk: Vec3 | null, seq?: string): void {
     const h = this.header;
-    if (!h || !ijk || !this.voxels) {
+    const vox = (seq && this.seqVoxels.get(seq)) || this.voxels;
+    if (!h || !ijk || !vox) {
       this.hover = null;
       return;
     }
@@ -573,8 +575,8 @@ export class Workstation {
       this.hover = null;
       return;
     }
-    const value = this.voxels[r[0] + r[1] * h.dims[0] + r[2] * h.dims[0] * h.dims[1]];
-    this.hover = { ijk: r, world: indexToWorld(h, r), value };
+    const value = vox[r[0] + r[1] * h.dims[0] + r[2] * h.dims[0] * h.dims[1]];
+    this.hover = { ijk: r, world: indexToWorld(h, r), value, seq: this.sequences.length > 1 ? this.sequenceName(seq ?? this.activeSeq) : undefined };
   }
 
   /** Tell the engine which axial slice is on screen (predicted first), debounced while scrolling. */

@@ -4,7 +4,7 @@
  * SVG plot of Dice against k (bench/dice-vs-k.svg). Cases whose data is absent are listed as skipped.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { toMedSegError } from '../../../src-shared';
 import { openVolume } from '../../io';
@@ -13,6 +13,8 @@ import type { AnnotatorMode, HeadKind, RefineLevel } from '../../fewshot';
 import type { CliCommand } from '../command';
 import { loadReference, machineLine, peakRssMb, runBench, type BenchResult } from './bench';
 import { extractWithProgress, makeBackbone, type BackboneName } from './segment';
+import { BRATS_CASE, bratsSection, spliceMultiSequenceSection } from '../../engine/multiseq/bench';
+import { MedSegError } from '../../../src-shared';
 
 interface CaseSpec { name: string; image: string; labels: string; classes: number[]; note: string }
 
@@ -71,8 +73,34 @@ export const benchReportCommand: CliCommand = {
       .option('--model <onnx>', 'DINOv2 ONNX model: adds the dinov2 and hybrid backbones (or set MEDSEG_DINOV2_MODEL)')
       .option('--cases <names>', 'comma-separated subset of case names')
       .option('--repeats <n>', 'timed updates per setting (at least 5)', '5')
-      .action(async (o: { data?: string; out: string; model?: string; cases?: string; repeats: string }) => {
+      .option('--no-multiseq', 'skip the multi-sequence (BraTS) section')
+      .option('--only <section>', '"multiseq": run only the multi-sequence section and rewrite just that section of report.md')
+      .option('--multiseq-downsample <f>', 'multi-sequence grid coarsening factor (2 = 2 mm)', '2')
+      .option('--no-multiseq-ablation', 'multi-sequence section without the ablation of the fusion ideas')
+      .action(async (o: { data?: string; out: string; model?: string; cases?: string; repeats: string; multiseq: boolean; only?: string; multiseqDownsample: string; multiseqAblation: boolean }) => {
         const dataDir = resolve(o.data ?? process.env.MEDSEG_DATA ?? '../shared/data');
+        if (o.only !== undefined && o.only !== 'multiseq') throw new MedSegError('INVALID_ARGUMENT', `--only accepts "multiseq" (got "${o.only}").`);
+        const down = Number(o.multiseqDownsample);
+        if (!Number.isInteger(down) || down < 1 || down > 8) throw new MedSegError('INVALID_ARGUMENT', '--multiseq-downsample must be a whole number from 1 to 8.');
+        // Multi-sequence section: BraTS, every sequence alone / together / left out, scribble and slice modes.
+        const multiseq = async (): Promise<{ markdown: string; rows: unknown[] } | string> => {
+          const missing = [...BRATS_CASE.sequences.map(([, f]) => f), BRATS_CASE.labels].filter((f) => !existsSync(join(dataDir, BRATS_CASE.dir, f)));
+          if (missing.length) return `${BRATS_CASE.name} (multi-sequence): data not found under ${dataDir}`;
+          ctx.note(`${BRATS_CASE.name}: multi-sequence benchmark (${down > 1 ? `${down}× coarser grid` : 'full grid'})…`);
+          const bb = await makeBackbone('filters');
+          const s = await bratsSection(dataDir, { downsample: down, ablation: o.multiseqAblation, backbone: bb, machine: machineLine(), onNote: (x) => ctx.note(x) });
+          return { markdown: s.markdown, rows: s.result.rows };
+        };
+        if (o.only === 'multiseq') {
+          const path = join(o.out, 'report.md');
+          const ms = await multiseq();
+          if (typeof ms === 'string') throw new MedSegError('FILE_NOT_FOUND', `Cannot run the multi-sequence section: ${ms}.`);
+          const old = existsSync(path) ? await readFile(path, 'utf8') : '# Few-shot segmentation benchmark\n';
+          await mkdir(o.out, { recursive: true });
+          await writeFile(path, spliceMultiSequenceSection(old, ms.markdown));
+          ctx.json({ report: path, multiseq: ms.rows });
+          return;
+        }
         const model = o.model ?? process.env.MEDSEG_DINOV2_MODEL;
         const backbones: BackboneName[] = model ? ['filters', 'dinov2', 'hybrid'] : ['filters'];
         const wanted = o.cases ? new Set(o.cases.split(',')) : undefined;
@@ -129,11 +157,15 @@ export const benchReportCommand: CliCommand = {
         for (const { caseName, r } of rows.filter((x) => x.r.k === 3 && x.r.mode === 'scribble')) {
           md.push(`| ${caseName} | ${r.backbone} | ${r.head} | ${r.refine} | ${Object.entries(r.dice).map(([c, d]) => `${c}: ${fmt(d)}`).join(', ')} | **${fmt(r.meanDice)}** | ${r.updateMs.median} |`);
         }
-        // Multi-sequence results come from their own, much longer run (bench/multiseq-brats.ts); link them when present.
-        if (existsSync(join(o.out, 'multiseq-report.md'))) md.push('', '## Multi-sequence studies', '', 'All four BraTS sequences vs each alone vs each left out: see [multiseq-report.md](multiseq-report.md) (`npx jiti bench/multiseq-brats.ts`).');
+        let msRows: unknown[] = [];
+        if (o.multiseq) {
+          const ms = await multiseq();
+          if (typeof ms === 'string') skipped.push(ms);
+          else { md.push('', spliceMultiSequenceSection('', ms.markdown).trim()); msRows = ms.rows; }
+        }
         if (skipped.length) md.push('', '## Skipped', '', ...skipped.map((s) => `- ${s}`));
         await writeFile(join(o.out, 'report.md'), md.join('\n') + '\n');
-        ctx.json({ report: join(o.out, 'report.md'), plot: join(o.out, 'dice-vs-k.svg'), rows: rows.map(({ caseName, r }) => ({ case: caseName, ...r })), skipped });
+        ctx.json({ report: join(o.out, 'report.md'), plot: join(o.out, 'dice-vs-k.svg'), rows: rows.map(({ caseName, r }) => ({ case: caseName, ...r })), multiseq: msRows, skipped });
       });
   },
 };

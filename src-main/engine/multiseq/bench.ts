@@ -309,3 +309,60 @@ export async function runMultiSequenceCase(inp: MultiSequenceCaseInput): Promise
 }
 
 type SegmentResultLike = { labels: Uint8Array };
+
+export const MULTISEQ_BEGIN = '<!-- multiseq:begin (medseg bench-report --only multiseq rewrites this section) -->';
+export const MULTISEQ_END = '<!-- multiseq:end -->';
+
+/**
+ * Put the multi-sequence section into a report: between its markers when present, else in place of an older
+ * "## Multi-sequence studies" section, else before "## Skipped" or at the end. The rest is kept byte for byte.
+ */
+export function spliceMultiSequenceSection(report: string, section: string): string {
+  const block = `${MULTISEQ_BEGIN}\n${section.trim()}\n${MULTISEQ_END}`;
+  const a = report.indexOf(MULTISEQ_BEGIN), b = report.indexOf(MULTISEQ_END);
+  if (a >= 0 && b > a) return report.slice(0, a) + block + report.slice(b + MULTISEQ_END.length);
+  const h = report.search(/^## Multi-sequence studies\s*$/m);
+  if (h >= 0) {
+    const rest = report.slice(h + 1);
+    const next = rest.search(/^## /m);
+    return report.slice(0, h) + block + '\n' + (next >= 0 ? '\n' + rest.slice(next) : '');
+  }
+  const s = report.search(/^## Skipped\s*$/m);
+  if (s >= 0) return report.slice(0, s) + block + '\n\n' + report.slice(s);
+  return report.replace(/\n*$/, '\n\n') + block + '\n';
+}
+
+export interface BratsSectionOptions {
+  /** Coarser grid factor (2 = 2 mm, the default: minutes on 2 cores). */
+  downsample?: number;
+  /** Also run the ablation methods (what each idea is worth). Default true. */
+  ablation?: boolean;
+  backbone: FeatureBackbone;
+  machine: string;
+  onNote?: (s: string) => void;
+}
+
+/** Run the BraTS case (scribble and slice modes, k = 3) and return the "## Multi-sequence studies" markdown. */
+export async function bratsSection(dataDir: string, o: BratsSectionOptions): Promise<{ markdown: string; result: MultiSequenceBenchResult; seconds: number }> {
+  const down = o.downsample ?? 2;
+  const t0 = performance.now();
+  const { study, reference, grid } = await loadBratsStudy(`${dataDir}/${BRATS_CASE.dir}`, down);
+  const result = await runMultiSequenceBench({
+    study, reference, classes: [1], k: 3, modes: ['scribble', 'slice'], backbone: o.backbone,
+    methods: o.ablation === false ? [DEFAULT_METHOD] : [DEFAULT_METHOD, ...ABLATION_METHODS],
+    onNote: o.onNote,
+    onRow: (r) => o.onNote?.(`  ${r.mode} ${r.setting} ${r.sequence || 'all'}${r.method ? ` [${r.method}]` : ''}: Dice ${r.dice.toFixed(3)} (${r.updateMs} ms)`),
+  });
+  const seconds = Math.round((performance.now() - t0) / 1000);
+  const markdown = [
+    '## Multi-sequence studies', '',
+    `BraTS-style case ${BRATS_CASE.name}: T1, T1c, T2, FLAIR (skull-stripped, co-registered), whole tumour = labels ${BRATS_CASE.tumour.join(', ')} of ${BRATS_CASE.labels} (a model-fused label, not a manual one), ` +
+      `${down > 1 ? `resampled to ${grid.spacing.join('×')} mm` : 'at 1 mm'}. ${seconds} s for this section.`,
+    'Protocol: BENCHMARK.md simulated annotator, k = 3, one annotation per mode (drawn on the mean of the sequences) used for every row. ' +
+      '"single sequence" = the ordinary one-image pipeline on that sequence (its own features, its own image as guide). ' +
+      '"left out" = trained with all four, that sequence missing at prediction time. Update = train + predict once (the CLI bench times ≥ 5). ' +
+      `Regenerate only this section with \`medseg bench-report --only multiseq\`; \`--no-multiseq\` skips it.`, '',
+    multiSequenceReport(BRATS_CASE.name, 'Fused features: each sequence through the same backbone, zero where missing, one presence flag per sequence, present groups scaled by S/P.', result, o.machine, o.backbone.id, 3),
+  ].join('\n');
+  return { markdown, result, seconds };
+}

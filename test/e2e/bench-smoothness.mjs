@@ -5,7 +5,7 @@
 // (2) the longest frame while predicted slices stream in (injected at the client, so the engine's speed does
 // not enter the number). Writes bench/ui-report.md. Targets: scrolling ≥ 30 fps, no frame > 50 ms on swaps.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
@@ -57,6 +57,27 @@ function startBridge() {
   });
 }
 
+/**
+ * Milliseconds per scroll step spent in the slow parts of a frame, summed from complete ('X') trace events:
+ * the page's animation-frame script (store action, Svelte effects, slice rasterising), the main thread's
+ * commit to the compositor, the WebGL read-back it waits for under software compositing, the GPU process
+ * executing WebGL, and the software compositor drawing the page.
+ */
+function traceBreakdown(events, steps) {
+  const threads = new Map();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') threads.set(`${e.pid}:${e.tid}`, e.args.name);
+  const sum = (name, thread) => events
+    .filter((e) => e.ph === 'X' && e.name === name && (!thread || threads.get(`${e.pid}:${e.tid}`) === thread))
+    .reduce((a, e) => a + (e.dur ?? 0), 0) / 1000 / steps;
+  return {
+    script: sum('FireAnimationFrame'),
+    commit: sum('Commit', 'CrRendererMain'),
+    readback: sum('GLES2::ReadPixels'),
+    webgl: sum('CommandBufferStub::OnAsyncFlush', 'CrGpuMain'),
+    composite: sum('Display::DrawAndSwap', 'VizCompositorThread'),
+  };
+}
+
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 
 const dir = mkdtempSync(join(tmpdir(), 'medseg-bench-'));
@@ -89,6 +110,19 @@ try {
     }
     return frames;
   }, Math.min(NZ - 1, 200));
+
+  // (1b) the same scroll again under Chromium tracing (not timed: tracing slows it): where a frame's time goes
+  const TRACED = 60;
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel', 'gpu', 'viz', 'cc', 'blink'] });
+  await page.evaluate(async (n) => {
+    const ws = window.__medseg;
+    for (let s = 0; s < n; s++) {
+      ws.scrollSlice(2, s < n / 2 ? 1 : -1);
+      await new Promise(requestAnimationFrame);
+    }
+  }, TRACED);
+  const trace = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+  const breakdown = traceBreakdown(trace, TRACED);
 
   // (2) prediction swaps: every slice of a "prediction" arrives in a burst, as the engine streams them
   const swap = await page.evaluate(async () => {
@@ -123,7 +157,7 @@ try {
     '# UI smoothness benchmark',
     '',
     `Run: ${new Date().toISOString()} · machine: ${cpus().length} CPU cores (${cpus()[0]?.model ?? '?'}), no GPU, shared with other jobs (load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' / ')})` +
-      ' · Debian Chromium headless, WebGL through SwiftShader (software) · viewport 1400×900, layout 1+3.',
+      ' · Debian Chromium headless with software compositing (--disable-gpu; WebGL through SwiftShader) · viewport 1400×900, layout 1+3.',
     `Volume: synthetic ${NX}×${NY}×${NZ} int16 (opened in ${(openMs / 1000).toFixed(1)} s through the web bridge).`,
     '',
     '| measure | value | target |',
@@ -133,14 +167,25 @@ try {
     `| prediction stream (${NZ} slices): frame time p50 / p95 / max (ms) | ${pct(swap.frames, 0.5).toFixed(1)} / ${pct(swap.frames, 0.95).toFixed(1)} / ${Math.max(...swap.frames).toFixed(1)} | max ≤ 50 |`,
     `| long tasks (> 50 ms) during the prediction stream | ${swap.long.length}${swap.long.length ? ` (longest ${Math.max(...swap.long).toFixed(0)} ms)` : ''} | 0 |`,
     '',
+    `Where a scroll step's time goes (Chromium trace of ${TRACED} more steps, ms per step, threads overlap):`,
+    '',
+    '| page script (rAF: store, Svelte, slice raster) | main-thread commit | WebGL read-back wait | GPU process WebGL | software compositor draw |',
+    '|---|---|---|---|---|',
+    `| ${[breakdown.script, breakdown.commit, breakdown.readback, breakdown.webgl, breakdown.composite].map((x) => x.toFixed(1)).join(' | ')} |`,
+    '',
     'How: scrolling calls the same store action as the mouse wheel and waits one animation frame per slice;',
-    'prediction slices are injected into the client exactly as socket events deliver them (the overlay is a',
-    '2D canvas, redrawn only for the visible slice), so the number measures the UI, not the engine.',
+    'prediction slices are injected into the client exactly as socket events deliver them (only the visible',
+    'slice is re-rasterised), so the number measures the UI, not the engine.',
     'The software renderer and the shared 2-core machine make these numbers pessimistic.',
     '',
   ];
   mkdirSync(join(root, 'bench'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'ui-report.md'), lines.join('\n'));
+  // hand-written notes (before/after comparisons, what changed) below the marker survive a rerun
+  const reportFile = join(root, 'bench', 'ui-report.md');
+  const MARKER = '<!-- notes: kept when the benchmark rewrites the table above -->';
+  const old = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
+  const notes = old.includes(MARKER) ? old.slice(old.indexOf(MARKER)) : `${MARKER}\n`;
+  writeFileSync(reportFile, `${lines.join('\n')}\n${notes}`);
   process.stdout.write(lines.join('\n'));
 } finally {
   await browser.close();

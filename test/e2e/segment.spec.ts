@@ -70,6 +70,17 @@ test.describe.serial('segment the liver on real CT', () => {
     liverId = 1;
     await page.keyboard.press('b');
 
+    // Record what the status bar's feature progress shows while the first update computes the features
+    // (every change, not a sampled value: the engine's progress events each become one DOM update).
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid=feature-progress]')!;
+      const seen: [number, number][] = [];
+      (window as unknown as { __featureLog: [number, number][] }).__featureLog = seen;
+      const rec = () => seen.push([Number(el.getAttribute('data-done')), Number(el.getAttribute('data-total'))]);
+      rec();
+      new MutationObserver(rec).observe(el, { attributes: true, attributeFilter: ['data-done', 'data-total'] });
+    });
+
     for (const k of slices) {
       await goToAxialSlice(page, k);
       const mask = new Uint8Array(n);
@@ -83,6 +94,14 @@ test.describe.serial('segment the liver on real CT', () => {
     }
     const tWait = Date.now();
     await waitForPrediction(page);
+    // the feature progress bar went through intermediate values and ended full
+    const seen = await page.evaluate(() => (window as unknown as { __featureLog: [number, number][] }).__featureLog);
+    expect(seen[0]).toEqual([0, 0]);
+    expect(seen.some(([done, total]) => total > 0 && done > 0 && done < total)).toBe(true);
+    const [lastDone, lastTotal] = seen[seen.length - 1];
+    expect(lastTotal).toBeGreaterThan(1);
+    expect(lastDone).toBe(lastTotal);
+    await expect(page.getByTestId('feature-progress').locator('progress')).toHaveJSProperty('value', lastTotal);
     console.log(`prediction after the last stroke: ${((Date.now() - tWait) / 1000).toFixed(1)} s (engine: ${await page.evaluate(() => window.__medseg.lastUpdateMs)} ms)`);
     const pred = await prediction(page);
     const d = dice(pred, liverId, ref, LIVER_REF);

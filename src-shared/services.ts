@@ -174,6 +174,8 @@ export interface SequenceInfo {
   range: [number, number];
   /** Fraction of the reference grid this sequence covers, 0..1 (1 for the reference). */
   coveredFraction: number;
+  /** Its own grid differed from the reference, so its voxels were interpolated onto the reference grid. */
+  resampled: boolean;
   /** The sequence whose grid the study uses. */
   reference: boolean;
 }

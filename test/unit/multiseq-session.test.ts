@@ -97,10 +97,10 @@ describeWithData('multi-sequence study in the app (BraTS TCGA-FG-6692 at 3 mm)',
     expect(await h.services.study.listSequences(id)).toMatchObject([{ id: 'seq-1', name: 'T1', reference: true, coveredFraction: 1 }]);
 
     const t1c = await h.services.study.addSequence(id, files.t1c);
-    expect(t1c.sequence).toMatchObject({ name: 'T1c', reference: false, coveredFraction: 1 });
+    expect(t1c.sequence).toMatchObject({ name: 'T1c', reference: false, coveredFraction: 1, resampled: false });
     expect(t1c.voxels.length).toBe(80 * 80 * 51);
     const t2 = await h.services.study.addSequence(id, files.t2);
-    expect(t2.sequence.name).toBe('T2');
+    expect(t2.sequence).toMatchObject({ name: 'T2', resampled: true });
     expect(t2.voxels.length).toBe(80 * 80 * 51); // 60×60×38 at 4 mm, now on the 3 mm grid
     expect(t2.sequence.coveredFraction).toBeGreaterThan(0.95);
     // Measured 0.85 (4 mm loses detail); a misplaced or mis-scaled resample correlates far less.

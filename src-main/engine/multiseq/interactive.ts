@@ -159,6 +159,7 @@ export class SessionStudy {
     return this.list.map((s, i) => ({
       id: s.id, name: s.name, description: describe(s.original), modality: s.original.modality,
       window: { ...s.original.window }, range: [...s.range], coveredFraction: s.sequence.coveredFraction, reference: i === 0,
+      resampled: s.sequence.volume !== s.original, // assembleStudy keeps a volume already on the reference grid as is
     }));
   }
 

@@ -292,7 +292,7 @@ export class Workstation {
     this.pendingSequence = null;
     this.seriesInStudy = [];
     if (this.layout === 'sequences') this.layout = '1+3';
-    const fallback: SequenceInfo = { id: 'seq-1', name: h.modality, description: h.meta.seriesDescription ?? '', modality: h.modality, window: h.window, range: h.range, coveredFraction: 1, reference: true };
+    const fallback: SequenceInfo = { id: 'seq-1', name: h.modality, description: h.meta.seriesDescription ?? '', modality: h.modality, window: h.window, range: h.range, coveredFraction: 1, reference: true, resampled: false };
     this.sequences = await this.conn!.api.study.listSequences(h.volumeId).catch(() => [fallback]);
     this.header = h;
     this.phase = 'ready';

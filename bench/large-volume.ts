@@ -7,7 +7,8 @@
  * grid; update = strokes → working grid + train + predict + labels back to the full grid (median of 5).
  * Run: npx jiti bench/large-volume.ts   (writes bench/large-report.md; ≈ 3–5 min and ≈ 4 GB on this machine)
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import type { FeatureVolume } from '../src-main/features/types';
 import { join } from 'node:path';
 import type { Grid, Vec3, Volume } from '../src-shared';
 import { labelsToFull, labelsToWork, openVolume, resampleData, workingGrid } from '../src-main/io';
@@ -18,6 +19,24 @@ import { machineLine, peakRssMb } from '../src-main/cli/commands/bench';
 const data = process.env.MEDSEG_DATA ?? join(process.cwd(), '../shared/data');
 const classes = [5, 1, 2, 3, 52];
 const now = () => performance.now();
+
+async function cachedFeatures(file: string | undefined, make: () => Promise<FeatureVolume>, nz: number): Promise<FeatureVolume> {
+  if (file && existsSync(file)) {
+    const meta = JSON.parse(readFileSync(file + '.json', 'utf8')) as { dim: number; names: string[] };
+    const buf = readFileSync(file);
+    const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    const per = all.length / nz;
+    return { dim: meta.dim, names: meta.names, slices: Array.from({ length: nz }, (_, k) => all.subarray(k * per, (k + 1) * per)) };
+  }
+  const f = await make();
+  if (file) {
+    const fd = openSync(file, 'w');
+    for (const s of f.slices) writeSync(fd, new Uint8Array(s!.buffer, s!.byteOffset, s!.byteLength));
+    closeSync(fd);
+    writeFileSync(file + '.json', JSON.stringify({ dim: f.dim, names: f.names }));
+  }
+  return f;
+}
 
 async function main(): Promise<void> {
   const small = await openVolume(join(data, 'totalseg_ct/example_ct.nii.gz'));
@@ -38,7 +57,8 @@ async function main(): Promise<void> {
   const wg = workingGrid(big);
   const bb = createFilterBackbone();
   t = now();
-  const features = await bb.extract(wg.volume);
+  // MEDSEG_BENCH_FEATURES=<file>: keep the working-grid features between runs (for profiling; not for reported numbers).
+  const features = await cachedFeatures(process.env.MEDSEG_BENCH_FEATURES, () => bb.extract(wg.volume), wg.volume.dims[2]);
   const featureMs = now() - t;
   const { scribbles: full, slices } = simulateAnnotation({ reference: ref, image: big.data, dims, modality: big.modality, classes, k: 3, mode: 'scribble' });
   const times: number[] = [], parts: Record<string, number[]> = { toWork: [], train: [], predict: [], toFull: [] };
@@ -50,6 +70,7 @@ async function main(): Promise<void> {
     const head = trainHead('linear', features, scribbles, wg.volume.dims as Vec3, { backbone: { id: bb.id, settings: bb.settings }, spacing: wg.volume.spacing as Vec3 });
     const t2 = now();
     const res = await segment({ volume: wg.volume, features, scribbles, head });
+    if (process.env.MEDSEG_BENCH_VERBOSE) console.error(JSON.stringify(res.timings));
     const t3 = now();
     labels = labelsToFull(res.labels, wg);
     const t4 = now();

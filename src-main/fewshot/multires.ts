@@ -9,7 +9,7 @@
  */
 import { MedSegError, blockFactors, type Vec3 } from '../../src-shared';
 import type { FeatureVolume } from '../features/types';
-import { DEFAULT_PROPAGATION, Heap, type PropagationParams } from './propagate';
+import { BucketQueue, DEFAULT_PROPAGATION, Heap, type PropagationParams } from './propagate';
 
 /** Default number of coarse blocks: the update's cost scales with it (≈ 0.3 µs per block and class on 2 cores). */
 export const COARSE_BUDGET = 200_000;
@@ -300,8 +300,24 @@ export function propagateBand(inp: BandInput): Uint8Array {
   const done = new Uint8Array(m);
   const [nx, ny, nz] = dims;
   const sz = nx * ny;
-  // Keys are bounded by the longest path inside the band, which can be long: a heap copes with any range.
-  const heap = new Heap(1 << 14);
+  // Dial's bucket queue as in propagate(): every step costs at least the cheapest base step, and no more than the
+  // dearest step across the image's range.
+  const minStep = Math.min(...spacing) * base;
+  // Range over the band and its neighbours (the sources), so that no step can exceed maxStep.
+  let lo = Infinity, hi = -Infinity;
+  const nvox = image.length;
+  for (let t = 0; t < m; t++) {
+    const v = band[t];
+    for (let q = -3; q <= 3; q++) {
+      const u = v + (q === 0 ? 0 : q === -1 ? -1 : q === 1 ? 1 : q === -2 ? -nx : q === 2 ? nx : q === -3 ? -sz : sz);
+      if (u < 0 || u >= nvox) continue;
+      const x = image[u];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+  }
+  const maxStep = Math.max(...spacing) * (base + doubt) + edge * (hi - lo) + minStep;
+  const heap = minStep > 1e-6 && maxStep / minStep < 1e6 ? new BucketQueue(minStep, maxStep, 1 << 14) : new Heap(1 << 14);
   const offs = [-1, 1, -nx, nx, -sz, sz];
   const hs = [spacing[0], spacing[0], spacing[1], spacing[1], spacing[2], spacing[2]];
   const bc = hs.map((h) => h * base), dc = hs.map((h) => h * doubt);

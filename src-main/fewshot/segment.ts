@@ -265,6 +265,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   const { blockOf } = L;
   const bandIndex = new Int32Array(n);
   let bandN = 0;
+  let tBand0 = 0, tBand1 = 0;
   for (let v = 0; v < n; v++) {
     bandIndex[v] = -1;
     if (blocked && blocked[v]) { labels[v] = locked!.labels[v]; continue; }
@@ -282,7 +283,9 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
     const band = new Int32Array(bandN);
     for (let v = 0; v < n; v++) if (bandIndex[v] >= 0) band[bandIndex[v]] = v;
     const pb = new Float32Array(bandN * C);
+    tBand0 = performance.now();
     scoreVoxels(head, features, dims, spacing, band, pb, signal);
+    tBand1 = performance.now();
     for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < bandN; t++) pb[t * C + c] = 0;
     const lb = propagateBand({ dims, spacing, image: edgeImage(volume), band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds, blocked, blockLabel: clab, blockOf });
     for (let t = 0; t < bandN; t++) {
@@ -297,7 +300,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   }
   const t3 = performance.now();
   emitSlices(inp, labels, uncertainty, dims);
-  return { labels, uncertainty, timings: { band: bandN, level: tLevel - t0, probabilities: t1 - tLevel, refine: t2 - t1, fine: t3 - t2, total: performance.now() - t0, blocks: L.n } };
+  return { labels, uncertainty, timings: { band: bandN, level: tLevel - t0, probabilities: t1 - tLevel, refine: t2 - t1, fine: t3 - t2, bandScore: tBand1 - tBand0, bandPropagate: tBand1 ? t3 - tBand1 : 0, total: performance.now() - t0, blocks: L.n } };
 }
 
 function emitSlices(inp: SegmentInput, labels: Uint8Array, uncertainty: Uint8Array, dims: Vec3): void {

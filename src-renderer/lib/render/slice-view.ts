@@ -12,6 +12,7 @@ import type { Vec3, VoxelArray, WindowLevel } from '../../../src-shared';
 import { planeRaster, rasterToIjk, ijkToRaster, type ViewAxes } from '../data/viewgeom';
 import { fitViewport, rasterToScreen, screenToRaster, type PlaneSize, type Viewport } from '../data/viewport';
 import { GreyMapper } from './greyscale';
+import { kStrip } from './strips';
 
 export interface OverlayLayers {
   /** Draws the slice's RGBA overlay into `out` (width×height×4 of the plane raster), already cleared. */
@@ -48,6 +49,19 @@ class Layer {
     this.dirty = true;
   }
 
+  /** Upload one rectangle that was just painted (a streamed slice's strip). */
+  commitRect(x: number, y: number, w: number, h: number): void {
+    if (this.blank) {
+      // nothing on the canvas yet: an empty strip changes nothing
+      const px = this.pixels, width = this.canvas.width;
+      let any = false;
+      for (let yy = y; yy < y + h && !any; yy++) for (let xx = x; xx < x + w; xx++) if (px[yy * width + xx] !== 0) { any = true; break; }
+      if (!any) return;
+    }
+    this.canvas.getContext('2d')?.putImageData(this.image, 0, 0, x, y, w, h);
+    this.blank = false;
+  }
+
   commit(skipIfBlank: boolean): void {
     this.dirty = false;
     if (skipIfBlank) {
@@ -80,6 +94,9 @@ export class SliceView {
   private readonly ring = marker('border:1px solid rgba(255,255,255,0.9);border-radius:50%;box-sizing:border-box;');
   /** Last transforms written, so an unchanged element is not touched (no style recalculation). */
   private readonly placed = new Map<HTMLElement, string>();
+  /** Axial slices (k) whose strip in this view needs repainting (views that do not scroll through k). */
+  private dirtyKs = new Set<number>();
+  private stripBuf = new Uint8ClampedArray(0);
   private mapper: GreyMapper | null = null;
   private window: WindowLevel = { center: 40, width: 400 };
   private dims: Vec3 = [1, 1, 1];
@@ -204,6 +221,19 @@ export class SliceView {
     this.invalidate();
   }
 
+  /**
+   * Predicted axial slices arrived: repaint only what shows them — this view's slice if it is one of them, or
+   * their row/column strips in a view across them.
+   */
+  invalidateSlices(ks: readonly number[]): void {
+    if (this.axes.slice === 2) {
+      if (ks.includes(this.slice)) this.invalidateOverlay();
+      return;
+    }
+    for (const k of ks) this.dirtyKs.add(k);
+    this.invalidate();
+  }
+
   /** Crosshair or brush cursor moved: only elements move. */
   invalidateCursor(): void {
     this.invalidate();
@@ -225,10 +255,32 @@ export class SliceView {
         this.labels.commit(true);
       }
     }
+    if (this.dirtyKs.size) this.paintStrips();
     const t1 = performance.now();
     this.place();
     this.lastRasterMs = t1 - t0;
     this.lastPlaceMs = performance.now() - t1;
+  }
+
+  private paintStrips(): void {
+    const ks = [...this.dirtyKs];
+    this.dirtyKs.clear();
+    if (this.labels.dirty) return; // a full repaint is already due
+    const px = this.labels.pixels;
+    const width = this.labels.canvas.width;
+    for (const k of ks) {
+      const s = kStrip(this.dims, this.axes, this.slice, k);
+      if (!s) continue;
+      const n = s.w * s.h * 4;
+      if (this.stripBuf.length < n) this.stripBuf = new Uint8ClampedArray(n);
+      const buf = this.stripBuf.subarray(0, n);
+      buf.fill(0);
+      this.layers.paint(buf, s.raster);
+      // the strip raster is row-major over its own w×h: copy it into the view raster's rectangle
+      const strip = new Uint32Array(buf.buffer, 0, s.w * s.h);
+      for (let y = 0, i = 0; y < s.h; y++) for (let x = 0; x < s.w; x++, i++) px[(s.y + y) * width + s.x + x] = strip[i];
+      this.labels.commitRect(s.x, s.y, s.w, s.h);
+    }
   }
 
   private setTransform(el: HTMLElement, transform: string | null): void {

@@ -119,7 +119,6 @@ export class MultiSequenceRunner {
     this.cache = state;
     return state;
   }
-
 }
 
 interface FeatureState {

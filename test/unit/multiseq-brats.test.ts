@@ -1,7 +1,8 @@
 /**
  * BraTS-style end-to-end: four co-registered sequences (T1, T1c, T2, FLAIR), whole tumour (labels 1, 2, 4), k = 3,
- * on a 3 mm grid (to keep the test in minutes on 2 cores). Thresholds sit a little below what was measured
- * (slice mode: all four 0.824, each left out 0.791–0.836; scribble mode: all four 0.393, left out 0.346–0.432).
+ * on a 3 mm grid (to keep the test in under a minute on 2 cores), with the default method (fused head, stroke guide,
+ * single-drop dropout). Thresholds sit a little below what was measured: slice mode all four 0.856, each left out
+ * 0.816–0.857, singles 0.691–0.834 (FLAIR best); scribble mode all four 0.566, left out 0.535–0.639.
  */
 import { expect, it } from 'vitest';
 import { indexToWorld, type Grid, type Vec3 } from '../../src-shared';
@@ -14,7 +15,7 @@ import { dataPath, describeWithData } from './helpers/data';
 const F = ['t1', 't1c', 't2', 'fla'].map((s) => `brats_tcga_fg6692/OtherEXampleFromTCIA_${s}_bet.nii.gz`);
 
 describeWithData('multi-sequence BraTS (whole tumour, k = 3, 3 mm)', [...F, 'brats_tcga_fg6692/fusion/simple.nii.gz'], () => {
-  it('four sequences segment the tumour; leaving any one out costs at most 0.06 Dice', async () => {
+  it('four sequences segment the tumour and beat each alone (slice mode); leaving any one out costs at most 0.05 Dice', async () => {
     const vols = [];
     for (const f of F) vols.push(await openVolume(dataPath(f)));
     const lab = await openVolume(dataPath('brats_tcga_fg6692/fusion/simple.nii.gz'));
@@ -27,11 +28,14 @@ describeWithData('multi-sequence BraTS (whole tumour, k = 3, 3 mm)', [...F, 'bra
     const res = await runMultiSequenceBench({ study, reference, classes: [1], k: 3, modes: ['slice', 'scribble'], backbone: createFilterBackbone() });
     const get = (mode: string, setting: string, seq = '') => res.rows.find((r) => r.mode === mode && r.setting === setting && r.sequence === seq)!.dice;
     expect(res.cropDims[0]).toBeLessThan(80);
-    expect(get('slice', 'all')).toBeGreaterThanOrEqual(0.78);
-    expect(get('scribble', 'all')).toBeGreaterThanOrEqual(0.33);
+    expect(get('slice', 'all')).toBeGreaterThanOrEqual(0.83);
+    expect(get('scribble', 'all')).toBeGreaterThanOrEqual(0.5);
     for (const s of ['T1', 'T1c', 'T2', 'FLAIR']) {
-      expect(get('slice', 'drop', s), `slice, ${s} left out`).toBeGreaterThanOrEqual(get('slice', 'all') - 0.06);
+      expect(get('slice', 'drop', s), `slice, ${s} left out`).toBeGreaterThanOrEqual(get('slice', 'all') - 0.05);
       expect(get('slice', 'single', s), `slice, ${s} alone`).toBeGreaterThanOrEqual(0.6);
+      // Slice mode at 3 mm: the four together beat every sequence alone (issue 7's first target).
+      expect(get('slice', 'all'), `slice, all vs ${s} alone`).toBeGreaterThan(get('slice', 'single', s));
+      expect(get('scribble', 'drop', s), `scribble, ${s} left out`).toBeGreaterThanOrEqual(0.48);
     }
   }, 600_000);
 });

@@ -22,6 +22,8 @@ export interface BenchResult {
   backbone: string;
   head: HeadKind;
   refine: RefineLevel;
+  /** 'auto': coarse-to-fine propagation when the volume is large enough (the default); 'full': every voxel. */
+  resolution?: 'auto' | 'full';
   mode: AnnotatorMode;
   k: number;
   slices: number[];
@@ -52,6 +54,7 @@ export interface BenchCase {
   mode: AnnotatorMode;
   head: HeadKind;
   refine?: RefineLevel;
+  resolution?: 'auto' | 'full';
   repeats?: number;
 }
 
@@ -68,7 +71,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
     const t0 = performance.now();
     const head = trainHead(c.head, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing });
     const t1 = performance.now();
-    const res = await segment({ volume: image, features, scribbles, head, refine: c.refine });
+    const res = await segment({ volume: image, features, scribbles, head, refine: c.refine, resolution: c.resolution });
     const t2 = performance.now();
     times.push(t2 - t0); trains.push(t1 - t0); preds.push(t2 - t1);
     labels = res.labels;
@@ -87,6 +90,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
     backbone: bb.id,
     head: c.head,
     refine: c.refine ?? 'propagate',
+    resolution: c.resolution ?? 'auto',
     mode, k, slices, labeledVoxels: labeled,
     dims: [...image.dims], spacing: [...image.spacing],
     machine: machineLine(),

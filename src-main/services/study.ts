@@ -6,11 +6,11 @@ import { appendFile, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import {
-  MedSegError, valueRange,
+  MedSegError, blockFactors, valueRange,
   type AddedSequence, type OpenedVolume, type RecentItem, type SequenceInfo, type ScanResult, type SeriesSummary, type StudyService, type UploadReceipt,
   type UploadedFile, type Volume,
 } from '../../src-shared';
-import { loadEntry, openVolume, scanPaths, type SeriesEntry } from '../io';
+import { loadEntry, openVolume, scanPaths, WORK_VOXELS, type SeriesEntry } from '../io';
 import type { Engine } from '../engine/engine';
 import type { EmitFn } from './host';
 import { thumbnailOf } from './thumbnail';
@@ -160,6 +160,11 @@ export class StudyServiceImpl implements StudyService {
   private async register(volume: Volume): Promise<OpenedVolume> {
     const { volumeId, warnings } = await this.o.engine.openWithWorkspace(volume);
     const [lo, hi] = valueRange(volume.data);
+    // The compute side segments studies this large on a block-averaged working grid (io/workgrid.ts): say so.
+    const f = blockFactors(volume.dims, volume.spacing, WORK_VOXELS);
+    if (f.some((x) => x > 1)) {
+      warnings.push(`Large study: segmentation works on blocks of ${f.join('×')} voxels (${volume.spacing.map((s, a) => (s * f[a]).toFixed(1)).join('×')} mm) and is shown at full resolution; painting and viewing are unaffected.`);
+    }
     return {
       header: {
         volumeId, dims: [...volume.dims], spacing: [...volume.spacing], origin: [...volume.origin], direction: [...volume.direction],

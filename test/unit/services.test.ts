@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKGROUND_ID, type SegmentationEvents } from '../../src-shared';
-import { openVolume } from '../../src-main/io';
+import { openVolume, writeVolume } from '../../src-main/io';
 import { createServices, type ServiceHost } from '../../src-main/services';
 import { dataPath, describeWithData } from './helpers/data';
 
@@ -94,6 +94,18 @@ describeWithData('study service on real DICOM (dcmqi ct-3slice)', ['dcmqi_seg/ct
       .equals(Buffer.from(disk.data.buffer, disk.data.byteOffset, disk.data.byteLength))).toBe(true);
     expect(await h.services.study.recent()).toEqual([]);
     await expect(h.services.study.scanUpload('upload-999')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await h.dispose();
+  });
+
+  it('opening a study above the working-grid budget warns that segmentation works on blocks', async () => {
+    // 256×256×160 = 10.5 M voxels > 10 M: 2×1×1 blocks along the finest axis (x, 0.7 mm) → 1.4 mm.
+    const file = join(tmp, 'large.nii.gz');
+    const data = new Int16Array(256 * 256 * 160);
+    await writeVolume({ dims: [256, 256, 160], spacing: [0.7, 0.8, 1.5], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data }, file);
+    const h = makeHost();
+    const opened = await h.services.study.openPath(file);
+    expect(opened.header.dims).toEqual([256, 256, 160]);
+    expect(opened.header.warnings.find((w) => w.startsWith('Large study'))).toContain('blocks of 2×1×1 voxels (1.4×0.8×1.5 mm)');
     await h.dispose();
   });
 

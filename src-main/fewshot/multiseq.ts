@@ -21,6 +21,11 @@ export interface SequenceDropoutOptions {
   maxDropped?: number;
   /** Cap on the augmented set's size (rows); copies are thinned evenly above it. Default 60000. */
   maxSamples?: number;
+  /**
+   * Dropout copies per labeled sample (the dropout rate: c copies make c/(c+1) of the rows incomplete). The drop
+   * sets are dealt round-robin over the samples, so each is still seen equally often. Default: every drop set.
+   */
+  copiesPerSample?: number;
 }
 
 /** All non-empty subsets of 0..S-1 with at most m members that leave at least one sequence. */
@@ -46,8 +51,10 @@ export function sequenceDropout(s: SampleSet, layout: FusedLayout, opts: Sequenc
   const { dim, n } = s;
   const rows: { r: number; set: number[] }[] = [];
   // Row-major over samples so that thinning (below) still gives every sample a spread of drop sets.
+  const per = Math.max(1, Math.min(sets.length, opts.copiesPerSample ?? sets.length));
   for (let r = 0; r < n; r++) {
-    for (const set of sets) {
+    for (let t = 0; t < per; t++) {
+      const set = sets[(r * per + t) % sets.length];
       // Only copies that change something: at least one dropped sequence present at this voxel.
       if (set.some((q) => s.x[r * dim + presenceChannel(layout, q)] !== 0)) rows.push({ r, set });
     }

@@ -9,8 +9,8 @@ import type { Vec3 } from '../../src-shared';
 import { createFilterBackbone, dice, simulateAnnotation, type LinearHead } from '../../src-main/fewshot';
 import type { FeatureVolume } from '../../src-main/features/types';
 import { createMultiSequenceBackbone, discriminantWeights, dropSequencesInPlace, fusedGuide, strokeGuide, type MultiSequenceBackbone } from '../../src-main/features/multiseq';
-import { composeLateFusion, dropFromHead, segmentMultiSequence, sequenceFeaturesOnStrokes, trainLateFusion, trainMultiSequenceHead } from '../../src-main/fewshot/multiseq';
-import { positionFeatures } from '../../src-main/fewshot/samples';
+import { composeLateFusion, dropFromHead, segmentMultiSequence, sequenceDropout, sequenceFeaturesOnStrokes, trainLateFusion, trainMultiSequenceHead } from '../../src-main/fewshot/multiseq';
+import { gatherSamples, positionFeatures } from '../../src-main/fewshot/samples';
 import { SYN_DIMS, synStudy } from './helpers/multiseq-synthetic';
 
 const { lesion, sequences } = synStudy();
@@ -110,5 +110,21 @@ describe('stroke guide', () => {
     const one = new Uint8Array(lesion.length);
     one[5] = 1;
     expect(Array.from(strokeGuide(sequences, one).data.subarray(0, 50))).toEqual(Array.from(fusedGuide(sequences).data.subarray(0, 50)));
+  });
+});
+
+describe('dropout rate', () => {
+  it('copiesPerSample = 1 adds one copy per sample, the single-sequence drop sets dealt in turn', () => {
+    const sc = new Uint8Array(lesion.length);
+    const at = [100, 200, 300, SYN_DIMS[0] * SYN_DIMS[1] * 8 + 17 + 21 * SYN_DIMS[0]];
+    sc[at[0]] = 255; sc[at[1]] = 255; sc[at[2]] = 255; sc[at[3]] = 1;
+    const s = gatherSamples(fused, sc, SYN_DIMS, undefined, undefined);
+    const a = sequenceDropout(s, mb.layout, { maxDropped: 1, copiesPerSample: 1 });
+    expect(a.n).toBe(8);
+    const S = 3, D = mb.layout.perSequence, F = mb.layout.dim;
+    const missing = [4, 5, 6, 7].map((r) => [0, 1, 2].filter((q) => a.x[r * F + S * D + q] === 0));
+    // Samples 0..3 lose A, B, C, A: every sequence equally often, one at a time.
+    expect(missing).toEqual([[0], [1], [2], [0]]);
+    expect(Array.from(a.y.subarray(4))).toEqual(Array.from(s.y));
   });
 });

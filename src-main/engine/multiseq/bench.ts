@@ -20,13 +20,13 @@ export type MultiSequenceSetting = 'all' | 'single' | 'drop';
 
 /** The ablation: each idea of issue 7 on its own against the earlier method (first row). */
 export const ABLATION_METHODS: MultiSequenceMethod[] = [
-  { name: 'previous: fused + mean guide', fusion: 'early', guide: 'mean', dropout: {}, about: 'fused head, dropout with every subset of sequences left out, mean-intensity guide (the method before this work)' },
-  { name: '+ stroke guide', fusion: 'early', guide: 'strokes', dropout: {}, about: 'as previous, guide = stroke-discriminant combination' },
-  { name: '+ late fusion (β = 0.5)', fusion: 'late', guide: 'mean', dropout: {}, late: { fusedWeight: 0.5 }, about: 'fused head averaged (log-probabilities) with one head per present sequence, mean guide' },
-  { name: '+ late fusion + stroke guide', fusion: 'late', guide: 'strokes', dropout: {}, late: { fusedWeight: 0.5 }, about: 'late fusion and stroke guide' },
-  { name: '+ late fusion, stroke-weighted', fusion: 'late', guide: 'strokes', dropout: {}, late: { fusedWeight: 0.5, weighting: 'strokes' }, about: 'late fusion, per-sequence heads weighted by leave-one-slice-out skill on the strokes' },
-  { name: 'per-sequence heads only (β = 0)', fusion: 'late', guide: 'strokes', dropout: {}, late: { fusedWeight: 0 }, about: 'mean of the per-sequence heads alone, stroke guide' },
-  { name: '+ single-drop dropout, late fusion', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1 }, late: { fusedWeight: 0.5 }, about: 'late fusion, stroke guide, dropout copies with one sequence left out at a time' },
+  { name: 'previous: fused + mean guide', fusion: 'early', guide: 'mean', dropout: {}, about: 'fused head, dropout copies with every subset of sequences missing, mean-intensity guide (the method before this work)' },
+  { name: '+ stroke guide', fusion: 'early', guide: 'strokes', dropout: {}, about: 'as previous, guide = stroke-discriminant combination of the sequences' },
+  { name: '+ single-drop copies (all four)', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1 }, about: 'as above, dropout copies with one sequence missing, every sequence for every voxel (rate 4/5)' },
+  { name: 'result without dropout', fusion: 'early', guide: 'strokes', dropout: false, about: 'the result trained without any dropout copy (what dropout is worth when a sequence is missing)' },
+  { name: 'result + late fusion (β = 0.5)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5 }, about: 'the result\'s head averaged (log-probabilities) with one head per present sequence' },
+  { name: 'result + late fusion, stroke-weighted', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5, weighting: 'strokes' }, about: 'late fusion with the per-sequence heads weighted by their leave-one-slice-out skill on the strokes' },
+  { name: 'per-sequence heads only (β = 0)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0 }, about: 'mean of the per-sequence heads alone (no fused head), stroke guide' },
 ];
 
 export interface MultiSequenceBenchRow {

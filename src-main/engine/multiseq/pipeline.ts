@@ -28,13 +28,13 @@ export interface MultiSequenceMethod {
 }
 
 /**
- * The method used by `medseg segment`/`bench` with several images: fused head, every sequence dropped once in
- * training (not pairs or triples), stroke-discriminant guide. Chosen on the measured ablation in bench/report.md
+ * The method used by `medseg segment`/`bench` with several images: fused head, one dropout copy per labeled voxel
+ * with one sequence missing (not pairs or triples; sequences in turn), stroke-discriminant guide. Chosen on the measured ablation in bench/report.md
  * (scribble mode first), by principle rather than by searching settings on the reference.
  */
 export const DEFAULT_METHOD: MultiSequenceMethod = {
-  name: 'fused + stroke guide + single-drop dropout', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1 },
-  about: 'fused head, dropout copies with each sequence left out once, propagation guided by the stroke-discriminant combination of the sequences',
+  name: 'fused + stroke guide + one single-drop copy', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 },
+  about: 'fused head; each labeled voxel also seen once with one sequence missing (the sequences taken in turn, dropout rate 1/2); propagation guided by the stroke-discriminant combination of the sequences',
 };
 
 export interface OpenStudyOptions {

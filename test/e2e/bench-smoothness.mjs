@@ -113,7 +113,7 @@ try {
 
   // (1b) the same scroll again under Chromium tracing (not timed: tracing slows it): where a frame's time goes
   const TRACED = 60;
-  await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel', 'gpu', 'viz', 'cc', 'blink'] });
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'gpu', 'viz', 'cc', 'blink'] });
   await page.evaluate(async (n) => {
     const ws = window.__medseg;
     for (let s = 0; s < n; s++) {
@@ -174,8 +174,9 @@ try {
     `| ${[breakdown.script, breakdown.commit, breakdown.readback, breakdown.webgl, breakdown.composite].map((x) => x.toFixed(1)).join(' | ')} |`,
     '',
     'How: scrolling calls the same store action as the mouse wheel and waits one animation frame per slice;',
-    'prediction slices are injected into the client exactly as socket events deliver them (only the visible',
-    'slice is re-rasterised), so the number measures the UI, not the engine.',
+    'prediction slices are injected into the client exactly as socket events deliver them (the axial view',
+    're-rasterises only when its own slice arrives, coronal and sagittal only that slice\'s row), so the number',
+    'measures the UI, not the engine.',
     'The software renderer and the shared 2-core machine make these numbers pessimistic.',
     '',
   ];

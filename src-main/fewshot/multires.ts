@@ -36,7 +36,7 @@ export function coarseFactors(dims: Vec3, spacing: Vec3, budget = COARSE_BUDGET)
   return blockFactors(dims, spacing, budget);
 }
 
-interface CacheEntry { key: string; refs: (Float32Array | undefined)[]; level: CoarseLevel }
+interface CacheEntry { key: string; refs: (Float32Array | undefined)[]; edge: Float32Array; outside: Uint8Array | null; level: CoarseLevel }
 const cache = new WeakMap<FeatureVolume, CacheEntry>();
 
 /**
@@ -47,9 +47,10 @@ export function coarseLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, 
   const f = coarseFactors(dims, spacing, budget);
   const key = `${f.join(',')}`;
   const hit = cache.get(features);
-  if (hit && hit.key === key && hit.refs.length === features.slices.length && hit.refs.every((r, k) => r === features.slices[k])) return hit.level;
+  // Valid while the same slice arrays, edge image and outside mask are given (the barriers come from the edge image).
+  if (hit && hit.key === key && hit.edge === edge && hit.outside === outside && hit.refs.length === features.slices.length && hit.refs.every((r, k) => r === features.slices[k])) return hit.level;
   const level = buildLevel(features, dims, spacing, edge, outside, f);
-  cache.set(features, { key, refs: features.slices.slice(), level });
+  cache.set(features, { key, refs: features.slices.slice(), edge, outside, level });
   return level;
 }
 

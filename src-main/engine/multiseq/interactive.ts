@@ -15,7 +15,7 @@ import { segmentMultiSequence, trainMultiSequenceHead } from '../../fewshot/mult
 import { headToJson, type HeadKind } from '../../fewshot';
 import type { JobCallbacks, SegmentJob } from '../compute';
 import { cropArray, pasteArray } from './crop';
-import { prepareStudy, sequenceInputs, type PreparedStudy } from './pipeline';
+import { DEFAULT_METHOD, prepareStudy, sequenceInputs, type PreparedStudy } from './pipeline';
 import { canonicalSequenceName } from './spec';
 import { assembleStudy, guessSequenceName, type Sequence } from './study';
 
@@ -62,12 +62,14 @@ export class MultiSequenceRunner {
     if (signal.aborted) throw cancelled();
     const { prep } = st;
     const scribbles = cropArray(job.scribbles, prep.box);
+    // The CLI's measured method (pipeline.ts DEFAULT_METHOD: one single-sequence-dropout copy per labeled voxel, the
+    // stroke-discriminant guide), without position channels as everywhere in the app.
     const head = trainMultiSequenceHead(job.headKind as HeadKind, features, mb.layout, scribbles, prep.dims, {
-      backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, position: false,
+      backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, position: false, dropout: DEFAULT_METHOD.dropout,
     });
     if (signal.aborted) throw cancelled();
     cb.onHead?.(headToJson(head));
-    const r = await segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head, signal });
+    const r = await segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head, guide: DEFAULT_METHOD.guide, signal });
     if (signal.aborted) throw cancelled();
     // Outside the content box every sequence is empty: background, certain. Inside it, so is every voxel where
     // all sequences hold their background value (the air around a skull-stripped brain) and nothing was painted:

@@ -145,37 +145,13 @@ export function propagateCoarse(L: CoarseLevel, probs: Float32Array, C: number, 
   const [hx, hy, hz] = L.spacing;
   const { base, doubt, edge } = prm;
   const [bx, by, bz] = L.barrier;
-  // Dial's bucket queue (see propagate.ts): keys grow by at least the cheapest step.
-  const width = Math.max(1e-6, Math.min(hx, hy, hz) * base);
+  // Dial's bucket queue as in propagate(): keys grow by at least the cheapest step (a heap when there is none).
+  const width = Math.min(hx, hy, hz) * base;
   let maxBar = 0;
   for (let a = 0; a < 3; a++) for (let b = 0; b < n; b++) if (L.barrier[a][b] > maxBar) maxBar = L.barrier[a][b];
   const maxStep = Math.max(hx, hy, hz) * (base + doubt) + edge * maxBar + width;
-  const NB = Math.min(1 << 22, Math.ceil(maxStep / width) + 2);
-  const useBuckets = maxStep / width < (1 << 22);
-  const bucketHead = new Int32Array(useBuckets ? NB : 1).fill(-1);
-  let cap = 1 << 16;
-  let nextA = new Int32Array(cap), keyA = new Float32Array(cap), voxA = new Int32Array(cap), clsA = new Uint8Array(cap);
-  let used = 0, free = -1, size = 0, cur = 0;
-  const push = (key: number, v: number, c: number): void => {
-    let e = free;
-    if (e >= 0) free = nextA[e];
-    else {
-      if (used === cap) {
-        cap *= 2;
-        const a1 = new Int32Array(cap); a1.set(nextA); nextA = a1;
-        const a2 = new Float32Array(cap); a2.set(keyA); keyA = a2;
-        const a3 = new Int32Array(cap); a3.set(voxA); voxA = a3;
-        const a4 = new Uint8Array(cap); a4.set(clsA); clsA = a4;
-      }
-      e = used++;
-    }
-    const bk = Math.floor(key / width) % NB;
-    keyA[e] = key; voxA[e] = v; clsA[e] = c;
-    nextA[e] = bucketHead[bk];
-    bucketHead[bk] = e;
-    size++;
-  };
-  if (!useBuckets) throw new MedSegError('INTERNAL', 'Propagation step range too wide for the bucket queue.');
+  const queue = width > 1e-6 && maxStep / width < 1e6 ? new BucketQueue(width, maxStep, 1 << 16) : new Heap(1 << 16);
+  const push = (key: number, v: number, c: number): void => queue.push(key, v, c);
   for (let v = 0; v < n; v++) {
     const s = seeds[v];
     if (s >= 0 && !(blocked && blocked[v])) { dist[v] = 0; push(0, v, s); }
@@ -185,13 +161,9 @@ export function propagateCoarse(L: CoarseLevel, probs: Float32Array, C: number, 
   const cx = hx * base, cy = hy * base, cz = hz * base;
   const dx = hx * doubt, dy = hy * doubt, dz = hz * doubt;
   let pops = 0;
-  while (size > 0) {
-    let bkt = cur % NB;
-    while (bucketHead[bkt] < 0) { cur++; bkt = cur % NB; }
-    const e = bucketHead[bkt];
-    bucketHead[bkt] = nextA[e];
-    const d0 = keyA[e], v = voxA[e], c = clsA[e];
-    nextA[e] = free; free = e; size--;
+  while (queue.size > 0) {
+    queue.pop();
+    const d0 = queue.topKey, v = queue.topVox, c = queue.topCls;
     if (done[v] || d0 > dist[v]) continue;
     done[v] = 1;
     labels[v] = c;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../../src-shared';
-import { coarseFactors, coarseLevel, propagateBand, uniformBlocks } from '../../src-main/fewshot/multires';
+import { coarseFactors, coarseLevel, propagateBand, propagateCoarse, uniformBlocks } from '../../src-main/fewshot/multires';
 import { propagate } from '../../src-main/fewshot/propagate';
 import type { FeatureVolume } from '../../src-main/features/types';
 
@@ -52,6 +52,30 @@ describe('coarse grid', () => {
     for (let b = 0; b < 16; b++) lab[b] = b % 4 >= 2 ? 1 : 0;
     const u = uniformBlocks(L, lab);
     expect(Array.from(u)).toEqual([1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]);
+  });
+});
+
+describe('block propagation', () => {
+  it('on 1-voxel blocks equals the whole-volume propagation (the barrier is then the voxel-to-voxel change)', () => {
+    const dims: Vec3 = [8, 6, 5];
+    const n = 240, C = 3, F = 1;
+    const rnd = lcg(11);
+    const image = new Float32Array(n), probs = new Float32Array(n * C);
+    for (let v = 0; v < n; v++) {
+      image[v] = rnd() * 3;
+      let s = 0;
+      for (let c = 0; c < C; c++) { probs[v * C + c] = rnd(); s += probs[v * C + c]; }
+      for (let c = 0; c < C; c++) probs[v * C + c] /= s;
+    }
+    const seeds = new Int16Array(n).fill(-1);
+    seeds[3] = 0; seeds[n - 2] = 1; seeds[100] = 2;
+    const spacing: Vec3 = [1, 1.2, 2.5];
+    const slices = Array.from({ length: 5 }, () => new Float32Array(48 * F));
+    const L = coarseLevel({ dim: F, names: ['x'], slices }, dims, spacing, image, null, n);
+    expect(L.f).toEqual([1, 1, 1]);
+    const coarse = propagateCoarse(L, probs, C, seeds, undefined, undefined);
+    const whole = propagate({ dims, spacing, probs, C, image, seeds }).labels;
+    expect(Array.from(coarse)).toEqual(Array.from(whole));
   });
 });
 

@@ -24,6 +24,8 @@ export interface SeriesEntry {
   seriesInstanceUid?: string;
   /** Reader remarks that the user should see (e.g. "split into 10 time points"). */
   warnings: string[];
+  /** Set when a 4D series was split into one entry per time point: how many there are. */
+  timePoints?: number;
   /** Format-private data the loader needs to open the entry later (kept in memory only). */
   handle?: unknown;
 }

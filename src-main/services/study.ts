@@ -122,7 +122,13 @@ export class StudyServiceImpl implements StudyService {
 
   async addSequence(volumeId: string, path: string, name?: string, confirmMismatch?: boolean): Promise<AddedSequence> {
     this.o.engine.session(volumeId); // a closed study fails before a long decode, not after
-    const volume = await openVolume(path, { onProgress: (fraction) => this.o.emit('study', 'openProgress', { path, fraction }) });
+    let volume: Volume;
+    try {
+      volume = await openVolume(path, { onProgress: (fraction) => this.o.emit('study', 'openProgress', { path, fraction }) });
+    } catch (e) {
+      await refuseTimeSeries(path, e);
+      throw e;
+    }
     return this.addToStudy(volumeId, volume, name, confirmMismatch);
   }
 
@@ -209,4 +215,20 @@ export class StudyServiceImpl implements StudyService {
       }
     }
   }
+}
+
+/**
+ * A folder holding one DICOM time series opens as several volumes (one per time point), which openVolume reports as
+ * MULTIPLE_SERIES. Offered as a sequence, that is a 4D series: say so (SEQUENCE_4D, as for a 4D NIfTI) instead of
+ * asking the user to choose between "series" that are really time points.
+ */
+async function refuseTimeSeries(path: string, e: unknown): Promise<void> {
+  if (!(e instanceof MedSegError) || e.code !== 'MULTIPLE_SERIES') return;
+  const { entries } = await scanPaths([path]);
+  const images = entries.filter((x) => x.kind === 'image');
+  const uid = images[0]?.seriesInstanceUid;
+  if (!uid || !images.every((x) => x.seriesInstanceUid === uid && (x.timePoints ?? 0) > 1)) return;
+  throw new MedSegError('SEQUENCE_4D',
+    `“${images[0].description.replace(/ \(time point .*\)$/, '')}” is a time series (${images[0].timePoints} time points), not one sequence. Scan the folder and add one time point from the series list.`,
+    { path });
 }

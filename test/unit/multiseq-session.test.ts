@@ -228,3 +228,22 @@ describeWithData('multi-sequence study in the app (BraTS TCGA-FG-6692 at 3 mm)',
     expect(dice(viaWorker.pred, target, 1)).toBeGreaterThan(0.5);
   }, 300_000);
 });
+
+describeWithData('a DICOM time series offered as a sequence', ['dicom_edge/ge_epi_4d_series/mr_0004', 'brats_tcga_fg6692/OtherEXampleFromTCIA_t1_bet.nii.gz'], () => {
+  it('is refused with SEQUENCE_4D (not "choose a series"), and one of its time points can be added from the scan', async () => {
+    const h = host();
+    const opened = await h.services.study.openPath(dataPath('brats_tcga_fg6692/OtherEXampleFromTCIA_t1_bet.nii.gz'));
+    const id = opened.header.volumeId;
+    const folder = dataPath('dicom_edge/ge_epi_4d_series/mr_0004');
+    await expect(h.services.study.addSequence(id, folder)).rejects.toMatchObject({ code: 'SEQUENCE_4D', message: expect.stringContaining('10 time points') });
+    expect(await h.services.study.listSequences(id)).toHaveLength(1);
+    // A single time point is one volume, so it is not refused as a time series. This EPI carries no patient of its
+    // own and overlaps the brain in world space, so it is added.
+    const scan = await h.services.study.scan([folder]);
+    expect(scan.series.length).toBe(10);
+    const added = await h.services.study.addSequenceSeries(id, scan.series[0].id);
+    expect(added.sequence.name).not.toBe('');
+    expect(await h.services.study.listSequences(id)).toHaveLength(2);
+    await h.dispose();
+  }, 120_000);
+});

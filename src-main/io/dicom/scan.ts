@@ -231,6 +231,7 @@ export async function scanDicom(files: string[]): Promise<{ entries: SeriesEntry
           files: filesInOrder, dims: [info.columns, info.rows, ordered.length], frameCount: ordered.length,
           patientName: series.patientName, patientId: series.patientId, studyInstanceUid: series.studyInstanceUid, seriesInstanceUid: series.seriesInstanceUid,
           warnings, handle: { type: 'dicom-image', frames: ordered, images, series } satisfies DicomImageHandle,
+          ...(nVol > 1 && !distinctLabels ? { timePoints: nVol } : {}),
         });
       });
     }

@@ -193,14 +193,14 @@ export function coarseFeatureVolume(L: CoarseLevel, names: string[]): FeatureVol
 
 /**
  * Seeds on the block grid: each block takes the class with the most seed voxels in it; user strokes outweigh the
- * automatic outside-air seeds (`strong` marks them), so a stroke near the skin is never voted away.
+ * automatic outside-air seeds (`strokes` non-zero marks them), so a stroke near the skin is never voted away.
  */
-export function coarseSeeds(L: CoarseLevel, seeds: Int16Array, strong: Uint8Array | null, C: number): Int16Array {
+export function coarseSeeds(L: CoarseLevel, seeds: Int16Array, strokes: Uint8Array | null, C: number): Int16Array {
   const votes = new Float32Array(L.n * C);
   const { blockOf } = L;
   for (let v = 0; v < seeds.length; v++) {
     const s = seeds[v];
-    if (s >= 0) votes[blockOf[v] * C + s] += strong && strong[v] ? 1000 : 1;
+    if (s >= 0) votes[blockOf[v] * C + s] += strokes && strokes[v] ? 1000 : 1;
   }
   const out = new Int16Array(L.n).fill(-1);
   for (let b = 0; b < L.n; b++) {

@@ -219,10 +219,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   const L = coarseLevel(features, dims, spacing, edgeImage(volume), outside, budget);
   const tLevel = performance.now();
   // User strokes (not the automatic outside-air seeds) win the block vote.
-  const strong = new Uint8Array(n);
-  const scr = inp.scribbles;
-  for (let v = 0; v < scr.length; v++) if (scr[v] !== 0) strong[v] = 1;
-  const cseeds = coarseSeeds(L, seeds, strong, C);
+  const cseeds = coarseSeeds(L, seeds, inp.scribbles, C);
   let cblocked: Uint8Array | undefined;
   if (blocked) {
     const cnt = new Int32Array(L.n), tot = new Int32Array(L.n);

@@ -9,6 +9,19 @@ function lcg(seed: number): () => number {
   return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
 }
 
+/** A random image (0..range) and random class probabilities (normalised per voxel), from a seeded LCG. */
+function randomProblem(n: number, C: number, seed: number, range: number): { image: Float32Array; probs: Float32Array } {
+  const rnd = lcg(seed);
+  const image = new Float32Array(n), probs = new Float32Array(n * C);
+  for (let v = 0; v < n; v++) {
+    image[v] = rnd() * range;
+    let s = 0;
+    for (let c = 0; c < C; c++) { probs[v * C + c] = rnd(); s += probs[v * C + c]; }
+    for (let c = 0; c < C; c++) probs[v * C + c] /= s;
+  }
+  return { image, probs };
+}
+
 describe('coarse grid', () => {
   it('picks block sizes that fit the budget and stay near-cubic in mm', () => {
     expect(coarseFactors([122, 101, 112], [3, 3, 3], 200_000)).toEqual([2, 2, 2]);
@@ -59,14 +72,7 @@ describe('block propagation', () => {
   it('on 1-voxel blocks equals the whole-volume propagation (the barrier is then the voxel-to-voxel change)', () => {
     const dims: Vec3 = [8, 6, 5];
     const n = 240, C = 3, F = 1;
-    const rnd = lcg(11);
-    const image = new Float32Array(n), probs = new Float32Array(n * C);
-    for (let v = 0; v < n; v++) {
-      image[v] = rnd() * 3;
-      let s = 0;
-      for (let c = 0; c < C; c++) { probs[v * C + c] = rnd(); s += probs[v * C + c]; }
-      for (let c = 0; c < C; c++) probs[v * C + c] /= s;
-    }
+    const { image, probs } = randomProblem(n, C, 11, 3);
     const seeds = new Int16Array(n).fill(-1);
     seeds[3] = 0; seeds[n - 2] = 1; seeds[100] = 2;
     const spacing: Vec3 = [1, 1.2, 2.5];
@@ -83,14 +89,7 @@ describe('band propagation', () => {
   it('equals the whole-volume propagation when the band is everything but the seeds', () => {
     const dims: Vec3 = [9, 7, 5];
     const n = 9 * 7 * 5, C = 3;
-    const rnd = lcg(7);
-    const image = new Float32Array(n), probs = new Float32Array(n * C);
-    for (let v = 0; v < n; v++) {
-      image[v] = rnd() * 2;
-      let s = 0;
-      for (let c = 0; c < C; c++) { probs[v * C + c] = rnd(); s += probs[v * C + c]; }
-      for (let c = 0; c < C; c++) probs[v * C + c] /= s;
-    }
+    const { image, probs } = randomProblem(n, C, 7, 2);
     const seeds = new Int16Array(n).fill(-1);
     seeds[0] = 0; seeds[n - 1] = 1; seeds[4 + 3 * 9 + 2 * 63] = 2; seeds[8] = 1;
     const spacing: Vec3 = [1, 1.5, 2];

@@ -6,14 +6,18 @@
  *   /usr/bin/python3 scripts/export_tiny_dinov2.py --full --out /tmp/medseg-bench/dinov2-vits14-random.onnx
  *   npx jiti bench/dinov2-speed.ts [/tmp/medseg-bench/dinov2-vits14-random.onnx]
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Volume } from '../src-shared';
-import { OnnxModel, createDinov2Backbone } from '../src-main/features/dinov2';
+import { OnnxModel, createDinov2Backbone, type ProviderChoice } from '../src-main/features/dinov2';
 
 const modelPath = process.argv[2] ?? '/tmp/medseg-bench/dinov2-vits14-random.onnx';
-const provider = (process.env.MEDSEG_PROVIDER ?? 'cpu') as 'cpu';
+// MEDSEG_PROVIDER picks the execution provider (cpu, webgpu, cuda, auto); MEDSEG_FIXTURES the folder of the tiny
+// reference models (default test/fixtures/dinov2), checked on the same provider before timing; MEDSEG_BENCH_OUT a
+// file the JSON is also written to.
+const provider = (process.env.MEDSEG_PROVIDER ?? 'cpu') as ProviderChoice;
+const fixtures = process.env.MEDSEG_FIXTURES ?? join(process.cwd(), 'test', 'fixtures', 'dinov2');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => performance.now();
 
@@ -26,14 +30,51 @@ function volume(nx: number, ny: number, nz: number): Volume {
   return { dims: [nx, ny, nz], spacing: [0.7, 0.7, 1.5], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, voxelType: 'int16', modality: 'CT', meta: {}, window: { center: 40, width: 400 }, warnings: [] };
 }
 
+/** x[b,c,i,j] = 1.5·sin(0.05i + 0.11j + 0.7c + 0.3b): the input of scripts/export_tiny_dinov2.py's references. */
+function fixedInput(b: number, h: number, w: number): Float32Array {
+  const x = new Float32Array(b * 3 * h * w);
+  let o = 0;
+  for (let bb = 0; bb < b; bb++) for (let c = 0; c < 3; c++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
+    x[o++] = Math.sin(0.05 * i + 0.11 * j + 0.7 * c + 0.3 * bb) * 1.5;
+  }
+  return x;
+}
+
+/** The committed tiny models on the chosen provider against PyTorch's reference outputs: a provider that runs
+ *  but computes wrong numbers must not be timed as if it worked. */
+async function referenceCheck(): Promise<Record<string, unknown>> {
+  interface Case { input: number[]; output: number[]; first: number[]; sum: number; absSum: number }
+  const ref = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8')) as { models: Record<string, { cases: Case[] }> };
+  const res: Record<string, unknown> = {};
+  for (const [name, m] of Object.entries(ref.models)) {
+    const model = await OnnxModel.open(join(fixtures, name), provider);
+    let maxFirst = 0, maxAbsSumRel = 0, shapesOk = true;
+    for (const c of m.cases) {
+      const [b, , h, w] = c.input;
+      const y = await model.run('pixel_values', fixedInput(b, h, w), c.input, 'last_hidden_state');
+      shapesOk &&= y.dims.join() === c.output.join();
+      c.first.forEach((v, i) => { maxFirst = Math.max(maxFirst, Math.abs(y.data[i] - v)); });
+      let abs = 0;
+      for (const v of y.data) abs += Math.abs(v);
+      maxAbsSumRel = Math.max(maxAbsSumRel, Math.abs(abs - c.absSum) / c.absSum);
+    }
+    res[name] = { provider: model.provider, shapesOk, maxAbsDiffFirst32: +maxFirst.toExponential(2), absSumRelDiff: +maxAbsSumRel.toExponential(2), pass: shapesOk && maxFirst < 1e-3 && maxAbsSumRel < 1e-4 };
+    await model.dispose();
+  }
+  return res;
+}
+
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { model: modelPath, provider };
+  out.referenceCheck = await referenceCheck();
   // 1. Raw throughput of the model at 448².
   let t = now();
   const model = await OnnxModel.open(modelPath, provider);
   out.sessionLoadMs = Math.round(now() - t);
   out.providerRunning = model.provider;
-  for (const b of [1, 4]) {
+  out.providerFailures = model.failures;
+  const batches = (process.env.MEDSEG_BATCHES ?? '1,4').split(',').map(Number);
+  for (const b of batches) {
     const input = new Float32Array(b * 3 * 448 * 448).map((_, i) => Math.sin(i));
     await model.run('pixel_values', input, [b, 3, 448, 448], 'last_hidden_state'); // warm-up
     const times: number[] = [];
@@ -65,10 +106,14 @@ async function main(): Promise<void> {
   const fv2 = await bb.extract(vol, { slices: [150] });
   void fv2.slices[150];
   out.reopenCachedSliceMs = Math.round(now() - t);
-  // A few more slices in a batch of 4 to measure the per-slice steady state through the whole pipeline.
+  // More slices (MEDSEG_PIPELINE_SLICES, default 4) to measure the per-slice steady state through the whole
+  // pipeline: preprocessing, model, PCA, half-precision cache.
+  const nPipe = Number(process.env.MEDSEG_PIPELINE_SLICES ?? 4);
   t = now();
-  await bb.extract(vol, { slices: [10, 11, 12, 13] });
-  out.pipeline4SlicesMs = Math.round(now() - t);
+  await bb.extract(vol, { slices: Array.from({ length: nPipe }, (_, i) => 10 + i) });
+  const dtPipe = now() - t;
+  out[`pipeline${nPipe}SlicesMs`] = Math.round(dtPipe);
+  out.pipelineSlicesPerSec = +(nPipe / (dtPipe / 1000)).toFixed(2);
   const files = readdirSync(join(cacheDir, readdirSync(cacheDir)[0]));
   const sliceFile = files.find((f) => f.endsWith('.f16'))!;
   const perSlice = statSync(join(cacheDir, readdirSync(cacheDir)[0], sliceFile)).size;
@@ -81,6 +126,7 @@ async function main(): Promise<void> {
   await bb.dispose();
   rmSync(cacheDir, { recursive: true, force: true });
   console.log(JSON.stringify(out, null, 1));
+  if (process.env.MEDSEG_BENCH_OUT) writeFileSync(process.env.MEDSEG_BENCH_OUT, JSON.stringify(out, null, 1));
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

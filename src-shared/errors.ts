@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'NO_OVERLAP',
   'SEQUENCE_MISMATCH', // sequences of different patients/studies: the user must confirm
   'SEQUENCE_4D', // a time series offered as one sequence
+  'SEQUENCE_SOURCE_CHANGED', // a saved sequence's file now holds another image: it is left out when the study reopens
   'LABELS_SINGLE_CLASS',
   'LABELS_EMPTY',
   'MODEL_INVALID',

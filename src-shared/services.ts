@@ -65,6 +65,8 @@ export interface VolumeHeader extends Grid {
   /** [min, max] of the voxel values. */
   range: [number, number];
   warnings: string[];
+  /** Typed warnings (e.g. a saved sequence left out because its file is gone); each is also in `warnings`. */
+  notices?: MedSegErrorInfo[];
 }
 
 export interface OpenedVolume {
@@ -218,6 +220,8 @@ export interface StudyService {
   renameSequence(volumeId: string, sequenceId: string, name: string): Promise<SequenceInfo[]>;
   /** Take a sequence out of the study (not the reference); the strokes stay. */
   removeSequence(volumeId: string, sequenceId: string): Promise<SequenceInfo[]>;
+  /** A sequence's voxels on the study's grid (for sequences restored with a reopened study). */
+  sequenceVoxels(volumeId: string, sequenceId: string): Promise<VoxelArray>;
 }
 
 export interface StudyEvents {
@@ -390,7 +394,7 @@ export const SERVICE_TABLE = {
   study: {
     methods: [
       'openPath', 'scan', 'open', 'close', 'recent', 'upload', 'scanUpload',
-      'addSequence', 'addSequenceSeries', 'listSequences', 'renameSequence', 'removeSequence',
+      'addSequence', 'addSequenceSeries', 'listSequences', 'renameSequence', 'removeSequence', 'sequenceVoxels',
     ],
     events: ['openProgress'],
   },

@@ -3,14 +3,16 @@
  * Services are thin wrappers around it; the CLI can drive it directly.
  */
 import {
-  MedSegError,
-  type ChoiceInfo, type SegmentationOptions, type SegmentationSettings, type SequenceInfo, type Volume,
+  MedSegError, blockFactors, toMedSegError,
+  type ChoiceInfo, type MedSegErrorInfo, type SegmentationOptions, type SegmentationSettings, type SequenceInfo, type VoxelArray, type Volume,
 } from '../../src-shared';
+import { WORK_VOXELS } from '../io';
 import type { Compute } from './compute';
 import type { Kernel } from './kernel';
 import { SegmentationSession, type SessionEmit } from './session';
 import { Workspace, workspaceDirFor, workspaceKeyFor } from './workspace';
 import { SessionStudy, type AddSequenceOptions } from './multiseq/interactive';
+import { parseSavedStudy, reloadSequence, type SavedStudy } from './multiseq/persist';
 
 export interface EngineOptions {
   compute: Compute;
@@ -22,6 +24,8 @@ export interface EngineOptions {
   backbones?: () => Promise<ChoiceInfo[]>;
   /** User data folder (MEDSEG_HOME / Electron userData): each study's autosaved workspace lives under it. */
   dataDir?: string;
+  /** Largest grid features are computed on (io/workgrid.ts); only tests lower it. */
+  workVoxels?: number;
 }
 
 export interface OpenResult {
@@ -31,6 +35,8 @@ export interface OpenResult {
   restoredStrokes: number;
   /** What restoring had to do, for the user. */
   warnings: string[];
+  /** What restoring had to leave out (sequences whose file is gone or changed), typed; also in `warnings`. */
+  issues: MedSegErrorInfo[];
 }
 
 export const DEFAULT_SETTINGS: SegmentationSettings = { backbone: 'filters', head: 'linear', debounceMs: 150 };
@@ -63,16 +69,53 @@ export class Engine {
    */
   async openWithWorkspace(volume: Volume): Promise<OpenResult> {
     const { volumeId, session } = this.open(volume);
-    if (!this.opts.dataDir) return { volumeId, session, restoredStrokes: 0, warnings: [] };
+    if (!this.opts.dataDir) return { volumeId, session, restoredStrokes: 0, warnings: [], issues: [] };
     const dir = workspaceDirFor(workspaceKeyFor(volume), this.opts.dataDir);
     const r = await Workspace.open(dir, volume.data.length, { defaultMeta: { classes: [], source: { series: volume.meta.seriesInstanceUid, files: volume.meta.sourceFiles?.slice(0, 3) } } });
     const head = r.restored ? (await r.workspace.readBlob('prior-head.json'))?.toString('utf8') ?? null : null;
+    // Sequences first: the update that restored strokes start must already see every sequence.
+    const seq = await this.restoreSequences(session, r.workspace.meta.study);
     session.attachWorkspace(r.workspace, r.restored, head);
     let strokes = 0;
     if (r.restored) for (let i = 0; i < r.workspace.labels.length; i++) if (r.workspace.labels[i]) strokes++;
-    const warnings = [...r.warnings];
+    const warnings = [...r.warnings, ...seq.warnings, ...seq.issues.map((i) => i.message)];
     if (strokes > 0) warnings.unshift(`Your earlier work on this study was restored (${strokes} labeled voxels).`);
-    return { volumeId, session, restoredStrokes: strokes, warnings };
+    return { volumeId, session, restoredStrokes: strokes, warnings, issues: seq.issues };
+  }
+
+  /**
+   * Bring back the sequences saved with the study. One whose file is gone or now holds another image is left out
+   * and reported; the rest come back with their names, in their order. The saved list itself is kept as it was
+   * until the user changes the sequences, so a file on a drive that is not mounted yet is found next time.
+   */
+  private async restoreSequences(session: SegmentationSession, raw: unknown): Promise<{ warnings: string[]; issues: MedSegErrorInfo[] }> {
+    const { study: saved, issue } = parseSavedStudy(raw);
+    const issues: MedSegErrorInfo[] = issue ? [issue] : [];
+    const warnings: string[] = [];
+    if (!saved) return { warnings, issues };
+    const study = this.studyOf(session);
+    try {
+      study.rename('seq-1', saved.referenceName);
+    } catch {
+      // A name the current rules refuse: keep the guessed one (a name is not work).
+    }
+    let added = 0;
+    for (const s of saved.sequences) {
+      try {
+        const volume = await reloadSequence(s);
+        study.add(volume, { name: s.name, confirmMismatch: s.confirmMismatch, source: s.source });
+        warnings.push(...study.lastWarnings.filter((w) => !/^This study already has/.test(w)));
+        added++;
+      } catch (e) {
+        const err = toMedSegError(e);
+        issues.push({ ...err.toJSON(), message: err.message.includes(s.name) ? err.message : `${s.name} was left out: ${err.message}` });
+      }
+    }
+    if (added > 0) {
+      session.sequencesChanged(this.backboneFor);
+      warnings.unshift(`The study's sequences were restored: ${study.info().map((x) => x.name).join(', ')}.`);
+    }
+    return { warnings, issues };
   }
 
   session(volumeId: string): SegmentationSession {
@@ -99,8 +142,21 @@ export class Engine {
     const study = this.studyOf(session);
     const added = study.add(volume, opts);
     session.sequencesChanged(this.backboneFor);
+    session.saveSequences(study.saved());
     const sequences = study.info();
-    return { sequence: sequences.find((s) => s.id === added.id)!, volume: added.sequence.volume, sequences, warnings: [...study.lastWarnings] };
+    const warnings = [...study.lastWarnings];
+    // Combined sequences are segmented on the same working grid as the study alone (compute.ts): say so here too.
+    const ref = session.volume;
+    const f = blockFactors(ref.dims, ref.spacing, this.opts.workVoxels ?? WORK_VOXELS);
+    if (f.some((x) => x > 1)) {
+      warnings.push(`Large study: the combined sequences are segmented on blocks of ${f.join('×')} voxels (${ref.spacing.map((s, a) => (s * f[a]).toFixed(1)).join('×')} mm) and shown at full resolution; painting and viewing are unaffected.`);
+    }
+    return { sequence: sequences.find((s) => s.id === added.id)!, volume: added.sequence.volume, sequences, warnings };
+  }
+
+  /** A sequence's voxels on the study's grid (the reference: as opened), e.g. for a study reopened with its sequences. */
+  sequenceVoxels(volumeId: string, sequenceId: string): VoxelArray {
+    return this.studyOf(this.session(volumeId)).find(sequenceId).sequence.volume.data;
   }
 
   sequences(volumeId: string): SequenceInfo[] {
@@ -112,7 +168,10 @@ export class Engine {
     const study = this.studyOf(session);
     const before = study.find(sequenceId).name;
     study.rename(sequenceId, name);
-    if (study.count > 1 && study.find(sequenceId).name !== before) session.sequencesChanged(this.backboneFor);
+    if (study.find(sequenceId).name !== before) {
+      if (study.count > 1) session.sequencesChanged(this.backboneFor);
+      session.saveSequences(study.saved());
+    }
     return study.info();
   }
 
@@ -121,6 +180,7 @@ export class Engine {
     const study = this.studyOf(session);
     study.remove(sequenceId);
     session.sequencesChanged(this.backboneFor);
+    session.saveSequences(study.saved());
     return study.info();
   }
 

@@ -11,6 +11,7 @@ import type { Compute } from './compute';
 import type { Workspace } from './workspace';
 import type { Kernel } from './kernel';
 import { MultiSequenceRunner, type SessionStudy } from './multiseq/interactive';
+import type { SavedStudy } from './multiseq/persist';
 import type { FeatureBackbone } from '../features/types';
 
 export type SessionEmit = <E extends keyof SegmentationEvents>(event: E, payload: SegmentationEvents[E]) => void;
@@ -49,6 +50,8 @@ export class SegmentationSession {
   private persisting: Promise<unknown> = Promise.resolve();
   /** Settings and head files being written (atomic writes), awaited before the workspace closes. */
   private sideWrites = new Set<Promise<unknown>>();
+  /** meta.json writes, one after the other: two atomic writes of one file must not race on its temp name. */
+  private metaWrites: Promise<unknown> = Promise.resolve();
   /** A head carried over from another study (JSON), and the head of the latest update (JSON). */
   private priorHead: string | null = null;
   private lastHead: string | null = null;
@@ -116,6 +119,17 @@ export class SegmentationSession {
   /** The head of the latest update (JSON), or null before the first one. */
   currentHead(): string | null {
     return this.lastHead;
+  }
+
+  /** The sequence list saved with the workspace (unchecked: engine/multiseq/persist.ts parses it). */
+  savedStudy(): unknown {
+    return this.workspace?.meta.study;
+  }
+
+  /** Keep the study's sequences with its workspace, so that reopening the study brings them back. */
+  saveSequences(saved: SavedStudy): void {
+    if (!this.workspace) return;
+    this.writeMeta({ ...this.workspace.meta, study: saved });
   }
 
   /** The study's sequences, made on first use by `make` (the engine knows the backbones). */
@@ -227,7 +241,16 @@ export class SegmentationSession {
   private persistMeta(): void {
     if (!this.workspace) return;
     const meta = { ...this.workspace.meta, classes: this.getClasses(), view: { ...(this.workspace.meta.view ?? {}), priorHead: this.priorHead ? 'prior-head.json' : null } };
-    this.track(this.workspace.saveMeta(meta));
+    this.writeMeta(meta);
+  }
+
+  private writeMeta(meta: Workspace['meta']): void {
+    const ws = this.workspace;
+    if (!ws) return;
+    ws.meta = meta; // later edits build on this one at once, before it reaches the disk
+    const write = this.metaWrites.then(() => ws.saveMeta(meta));
+    this.metaWrites = write.catch(() => undefined);
+    this.track(write);
   }
 
   private track(p: Promise<unknown>): void {

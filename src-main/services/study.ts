@@ -8,10 +8,11 @@ import { dirname, join, resolve, sep } from 'node:path';
 import {
   MedSegError, blockFactors, valueRange,
   type AddedSequence, type OpenedVolume, type RecentItem, type SequenceInfo, type ScanResult, type SeriesSummary, type StudyService, type UploadReceipt,
-  type UploadedFile, type Volume,
+  type UploadedFile, type Volume, type VoxelArray,
 } from '../../src-shared';
 import { loadEntry, openVolume, scanPaths, WORK_VOXELS, type SeriesEntry } from '../io';
 import type { Engine } from '../engine/engine';
+import { sourceOfEntry, sourceOfPath, type SequenceSource } from '../engine/multiseq/persist';
 import type { EmitFn } from './host';
 import { thumbnailOf } from './thumbnail';
 
@@ -129,7 +130,7 @@ export class StudyServiceImpl implements StudyService {
       await refuseTimeSeries(path, e);
       throw e;
     }
-    return this.addToStudy(volumeId, volume, name, confirmMismatch);
+    return this.addToStudy(volumeId, volume, sourceOfPath(resolve(path)), name, confirmMismatch);
   }
 
   async addSequenceSeries(volumeId: string, seriesId: string, name?: string, confirmMismatch?: boolean): Promise<AddedSequence> {
@@ -137,7 +138,7 @@ export class StudyServiceImpl implements StudyService {
     const e = this.entries.get(seriesId);
     if (!e) throw new MedSegError('INVALID_ARGUMENT', 'This series is no longer in the list; scan the folder again.', { detail: seriesId });
     const volume = await loadEntry(e, { onProgress: (fraction) => this.o.emit('study', 'openProgress', { path: e.files[0] ?? '', fraction }) });
-    return this.addToStudy(volumeId, volume, name, confirmMismatch);
+    return this.addToStudy(volumeId, volume, sourceOfEntry(e), name, confirmMismatch);
   }
 
   async listSequences(volumeId: string): Promise<SequenceInfo[]> {
@@ -152,8 +153,12 @@ export class StudyServiceImpl implements StudyService {
     return this.o.engine.removeSequence(volumeId, sequenceId);
   }
 
-  private addToStudy(volumeId: string, volume: Volume, name?: string, confirmMismatch?: boolean): AddedSequence {
-    const r = this.o.engine.addSequence(volumeId, volume, { name, confirmMismatch });
+  async sequenceVoxels(volumeId: string, sequenceId: string): Promise<VoxelArray> {
+    return this.o.engine.sequenceVoxels(volumeId, sequenceId);
+  }
+
+  private addToStudy(volumeId: string, volume: Volume, source: SequenceSource, name?: string, confirmMismatch?: boolean): AddedSequence {
+    const r = this.o.engine.addSequence(volumeId, volume, { name, confirmMismatch, source });
     return { sequence: r.sequence, voxels: r.volume.data, sequences: r.sequences, warnings: [...r.warnings, ...volume.warnings] };
   }
 
@@ -164,7 +169,7 @@ export class StudyServiceImpl implements StudyService {
   }
 
   private async register(volume: Volume): Promise<OpenedVolume> {
-    const { volumeId, warnings } = await this.o.engine.openWithWorkspace(volume);
+    const { volumeId, warnings, issues } = await this.o.engine.openWithWorkspace(volume);
     const [lo, hi] = valueRange(volume.data);
     // The compute side segments studies this large on a block-averaged working grid (io/workgrid.ts): say so.
     const f = blockFactors(volume.dims, volume.spacing, WORK_VOXELS);
@@ -175,7 +180,7 @@ export class StudyServiceImpl implements StudyService {
       header: {
         volumeId, dims: [...volume.dims], spacing: [...volume.spacing], origin: [...volume.origin], direction: [...volume.direction],
         voxelType: volume.voxelType, modality: volume.modality, meta: volume.meta, window: volume.window,
-        range: [lo, hi], warnings: [...warnings, ...volume.warnings],
+        range: [lo, hi], warnings: [...warnings, ...volume.warnings], ...(issues.length ? { notices: issues } : {}),
       },
       voxels: volume.data,
     };

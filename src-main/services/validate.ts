@@ -79,6 +79,7 @@ export const ARG_SCHEMAS: Schemas = {
     listSequences: z.tuple([id]),
     renameSequence: z.tuple([id, id, sequenceName]),
     removeSequence: z.tuple([id, id]),
+    sequenceVoxels: z.tuple([id, id]),
   },
   segmentation: {
     setClasses: z.tuple([id, classList]),

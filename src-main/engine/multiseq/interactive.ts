@@ -18,6 +18,7 @@ import { cropArray, pasteArray } from './crop';
 import { DEFAULT_METHOD, prepareStudy, sequenceInputs, type PreparedStudy } from './pipeline';
 import { canonicalSequenceName } from './spec';
 import { assembleStudy, guessSequenceName, type Sequence } from './study';
+import { sequenceKey, type SavedStudy, type SequenceSource } from './persist';
 
 export interface StudySequence {
   id: string;
@@ -27,11 +28,17 @@ export interface StudySequence {
   /** On the reference grid. */
   sequence: Sequence;
   range: [number, number];
+  /** Where it was read from (absent: not reloadable, e.g. added by a test from memory) and its content key. */
+  source?: SequenceSource;
+  key?: string;
+  confirmMismatch?: boolean;
 }
 
 export interface AddSequenceOptions {
   name?: string;
   confirmMismatch?: boolean;
+  /** Where the volume was read from, so that the study can reload it when it is reopened. */
+  source?: SequenceSource;
 }
 
 /**
@@ -173,7 +180,10 @@ export class SessionStudy {
     const name = this.uniqueName(wanted);
     const study = assembleStudy([this.reference, volume], { confirmMismatch: opts.confirmMismatch, names: [this.list[0].name, name] });
     const sequence = study.sequences[1];
-    const entry: StudySequence = { id: `seq-${this.nextId++}`, name, original: volume, sequence, range: valueRange(sequence.volume.data) };
+    const entry: StudySequence = {
+      id: `seq-${this.nextId++}`, name, original: volume, sequence, range: valueRange(sequence.volume.data),
+      source: opts.source, key: opts.source ? sequenceKey(volume) : undefined, confirmMismatch: opts.confirmMismatch || undefined,
+    };
     this.list.push(entry);
     this.lastWarnings = [...study.warnings];
     if (name !== wanted) this.lastWarnings.push(`This study already has a ${wanted}; the new sequence is called ${name} (rename it if you like).`);
@@ -202,6 +212,16 @@ export class SessionStudy {
     const s = this.list.find((x) => x.id === id);
     if (!s) throw new MedSegError('INVALID_ARGUMENT', 'This sequence is not part of the study (it may have been removed).', { detail: id });
     return s;
+  }
+
+  /** What the workspace keeps (added sequences that can be reloaded from their files, in order). */
+  saved(): SavedStudy {
+    return {
+      referenceName: this.list[0].name,
+      sequences: this.list.slice(1).flatMap((s) => (s.source && s.key
+        ? [{ name: s.name, source: s.source, key: s.key, ...(s.confirmMismatch ? { confirmMismatch: true } : {}) }]
+        : [])),
+    };
   }
 
   /** The sequences as the compute needs them (all on the reference grid); coverage only where partial. */

@@ -22,6 +22,8 @@ export interface WorkspaceMeta {
   view?: Record<string, unknown>;
   /** Free-form description of the source (series UID, paths) so a reopened study finds its workspace. */
   source?: Record<string, unknown>;
+  /** The sequences added to the study (engine/multiseq/persist.ts writes and checks this). */
+  study?: unknown;
 }
 
 export interface OpenResult {

@@ -9,7 +9,7 @@
 import {
   BACKGROUND_ID, DEFAULT_COLORS, UNLABELED, indexToWorld, toMedSegError,
   type ClassSpec, type LabelDiff, type MedSegErrorInfo, type RecentItem, type SeriesSummary, type SystemStatus,
-  type Vec3, type VolumeHeader, type VoxelArray, type WindowLevel, type OpenedVolume, type SequenceInfo, type AddedSequence,
+  type Vec3, type VolumeHeader, type VoxelArray, type WindowLevel, type OpenedVolume, type SequenceInfo, type AddedSequence, type Modality,
 } from '../../../src-shared';
 import { connect, type Connection } from '../api';
 import { ScribbleLayer } from '../data/history';
@@ -293,7 +293,17 @@ export class Workstation {
     this.seriesInStudy = [];
     if (this.layout === 'sequences') this.layout = '1+3';
     const fallback: SequenceInfo = { id: 'seq-1', name: h.modality, description: h.meta.seriesDescription ?? '', modality: h.modality, window: h.window, range: h.range, coveredFraction: 1, reference: true, resampled: false };
-    this.sequences = await this.conn!.api.study.listSequences(h.volumeId).catch(() => [fallback]);
+    const sequences = await this.conn!.api.study.listSequences(h.volumeId).catch(() => [fallback]);
+    // Sequences saved with the study came back with it: fetch their voxels (on the study's grid), each with its own window.
+    const windows: Record<string, WindowLevel> = {};
+    for (const s of sequences.slice(1)) {
+      const vox = await this.conn!.api.study.sequenceVoxels(h.volumeId, s.id).catch(() => null);
+      if (!vox) continue;
+      this.seqVoxels.set(s.id, vox);
+      windows[s.id] = this.autoWindowOf(s.modality, vox);
+    }
+    this.seqWindows = windows;
+    this.sequences = sequences;
     this.header = h;
     this.phase = 'ready';
     this.syncHistory();
@@ -354,8 +364,7 @@ export class Workstation {
         : await api.addSequenceSeries(h.volumeId, source.seriesId, name || undefined, confirmMismatch || undefined);
       if (this.header?.volumeId !== h.volumeId) return false;
       this.seqVoxels.set(r.sequence.id, r.voxels);
-      const w = r.sequence.modality === 'CT' ? { ...presetsFor('CT')[0] } : autoWindow(r.sequence.modality, r.voxels);
-      this.seqWindows = { ...this.seqWindows, [r.sequence.id]: { center: w.center, width: w.width } };
+      this.seqWindows = { ...this.seqWindows, [r.sequence.id]: this.autoWindowOf(r.sequence.modality, r.voxels) };
       this.sequences = r.sequences;
       if ('seriesId' in source) this.seriesInStudy = [...this.seriesInStudy, source.seriesId];
       if (r.warnings.length) this.header = { ...h, warnings: [...h.warnings, ...r.warnings] };
@@ -368,6 +377,11 @@ export class Workstation {
     } finally {
       this.addingSequence = false;
     }
+  }
+
+  private autoWindowOf(modality: Modality, voxels: VoxelArray): WindowLevel {
+    const w = modality === 'CT' ? { ...presetsFor('CT')[0] } : autoWindow(modality, voxels);
+    return { center: w.center, width: w.width };
   }
 
   /** Show another sequence in the main views; each keeps its own window/level. */

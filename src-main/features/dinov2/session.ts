@@ -45,6 +45,8 @@ export interface ProviderFailure {
 export class OnnxModel {
   private queue: Promise<unknown> = Promise.resolve();
   runs = 0;
+  /** Wall time spent inside session.run since opening: lets benchmarks split pipeline time into model and the rest. */
+  runMs = 0;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -95,6 +97,7 @@ export class OnnxModel {
     const next = this.queue.then(async () => {
       const feeds = { [inputName]: new ort.Tensor('float32', data, dims) };
       let out: ort.InferenceSession.ReturnType;
+      const t0 = performance.now();
       try {
         out = await this.session.run(feeds, [outputName]);
       } catch (e) {
@@ -105,6 +108,7 @@ export class OnnxModel {
         });
       }
       this.runs++;
+      this.runMs += performance.now() - t0;
       const t = out[outputName];
       if (!t || t.type !== 'float32') {
         throw new MedSegError('MODEL_MISMATCH', 'The feature model returned no float32 features.', {

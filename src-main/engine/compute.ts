@@ -66,7 +66,7 @@ export class LocalCompute implements Compute {
   }
 
   async setSequences(volumeId: string, sequences: SequenceInput[] | null): Promise<void> {
-    if (sequences && sequences.length > 1) this.studies.set(volumeId, new MultiSequenceRunner(sequences, (id) => this.kernel.backbone(id)));
+    if (sequences && sequences.length > 1) this.studies.set(volumeId, new MultiSequenceRunner(sequences, (id) => this.kernel.backbone(id), this.workVoxels));
     else this.studies.delete(volumeId);
   }
 

@@ -8,7 +8,8 @@
  * part where the compute runs (the compute worker, through Compute.setSequences). Features are computed once per
  * backbone for a given sequence set and reused by every later edit, so only the first update pays for them.
  */
-import { MedSegError, valueRange, type SequenceInfo, type Volume } from '../../../src-shared';
+import { MedSegError, valueRange, type SequenceInfo, type Vec3, type Volume } from '../../../src-shared';
+import { downsampleVolume, labelsToFull, labelsToWork, workingGrid, WORK_VOXELS, type WorkGrid } from '../../io';
 import type { FeatureBackbone, FeatureProgress, FeatureVolume } from '../../features/types';
 import { createMultiSequenceBackbone, type MultiSequenceBackbone, type SequenceInput } from '../../features/multiseq';
 import { segmentMultiSequence, trainMultiSequenceHead } from '../../fewshot/multiseq';
@@ -49,9 +50,34 @@ export interface AddSequenceOptions {
 export class MultiSequenceRunner {
   private cache: FeatureState | null = null;
   private empty: Uint8Array | null | undefined;
+  private work: { grid: WorkGrid; list: SequenceInput[] } | null = null;
 
-  constructor(private readonly list: SequenceInput[], private readonly backbone: (id: string) => Promise<FeatureBackbone>) {
+  /**
+   * `workVoxels`: as LocalCompute's. A study above it is segmented on the same block-averaged working grid as the
+   * study alone (io/workgrid.ts): every sequence is brought onto it, strokes go down to it and the prediction comes
+   * back to every voxel, so that the fused features of a 79 M-voxel study with four sequences fit in memory.
+   */
+  constructor(
+    private readonly list: SequenceInput[],
+    private readonly backbone: (id: string) => Promise<FeatureBackbone>,
+    private readonly workVoxels = WORK_VOXELS,
+  ) {
     if (list.length < 2) throw new MedSegError('INVALID_ARGUMENT', 'A multi-sequence study needs at least two sequences.');
+  }
+
+  /** The sequences on the working grid (the list itself when the study fits). */
+  private workList(): { grid: WorkGrid; list: SequenceInput[] } {
+    if (this.work) return this.work;
+    const grid = workingGrid(this.reference, this.workVoxels);
+    const f = grid.f;
+    const list = grid.volume === this.reference ? this.list : this.list.map((s, i) => ({
+      name: s.name,
+      volume: i === 0 ? grid.volume : downsampleVolume(s.volume, f),
+      // A block counts as covered when most of its voxels are: features of a half-covered block are mostly fill.
+      coverage: s.coverage && blockMajority(s.coverage, this.reference, f),
+    }));
+    this.work = { grid, list };
+    return this.work;
   }
 
   private get reference(): Volume {
@@ -68,7 +94,8 @@ export class MultiSequenceRunner {
     const { mb, features } = await st.ready;
     if (signal.aborted) throw cancelled();
     const { prep } = st;
-    const scribbles = cropArray(job.scribbles, prep.box);
+    const { grid } = this.workList();
+    const scribbles = cropArray(labelsToWork(job.scribbles, grid), prep.box);
     // The CLI's measured method (pipeline.ts DEFAULT_METHOD: one single-sequence-dropout copy per labeled voxel, the
     // stroke-discriminant guide), without position channels as everywhere in the app.
     const head = trainMultiSequenceHead(job.headKind as HeadKind, features, mb.layout, scribbles, prep.dims, {
@@ -81,8 +108,9 @@ export class MultiSequenceRunner {
     // Outside the content box every sequence is empty: background, certain. Inside it, so is every voxel where
     // all sequences hold their background value (the air around a skull-stripped brain) and nothing was painted:
     // a user paints background on tissue, not on the empty frame, and the head has nothing to tell that frame by.
-    const labels = pasteArray(r.labels, prep.box, 0);
-    const uncertainty = pasteArray(r.uncertainty, prep.box, 0);
+    const labels = labelsToFull(pasteArray(r.labels, prep.box, 0), grid);
+    const uncertainty = labelsToFull(pasteArray(r.uncertainty, prep.box, 0), grid);
+    // At full resolution: the edge of the empty frame follows the voxels, not the working grid's blocks.
     this.empty ??= emptyVoxels(this.list);
     if (this.empty) {
       const e = this.empty;
@@ -108,9 +136,10 @@ export class MultiSequenceRunner {
   private featureState(backboneId: string, onProgress: (p: FeatureProgress) => void): FeatureState {
     const key = backboneId;
     if (this.cache?.key === key) return this.cache;
-    const ref = this.reference;
+    const work = this.workList().list;
+    const ref = work[0].volume;
     const n = ref.data.length;
-    const sequences: Sequence[] = this.list.map((s) => {
+    const sequences: Sequence[] = work.map((s) => {
       const coverage = s.coverage ?? new Uint8Array(n).fill(1);
       let covered = 0;
       for (let p = 0; p < n; p++) covered += coverage[p];
@@ -253,6 +282,12 @@ export function emptyVoxels(list: SequenceInput[]): Uint8Array | null {
     for (let p = 0; p < n; p++) if (d[p] !== bg && (!cov || cov[p])) out[p] = 0;
   }
   return out;
+}
+
+/** 1 where at least half of a block's voxels are 1 (coverage onto the working grid). */
+function blockMajority(mask: Uint8Array, full: Volume, f: Vec3): Uint8Array {
+  const mean = downsampleVolume({ ...full, data: mask, voxelType: 'uint8', warnings: [] }, f).data;
+  return Uint8Array.from(mean, (m) => (m >= 0.5 ? 1 : 0));
 }
 
 // Not compute.ts's cancelled(): compute.ts imports this module (LocalCompute hosts the runner).

@@ -9,7 +9,7 @@
 import {
   BACKGROUND_ID, DEFAULT_COLORS, UNLABELED, indexToWorld, toMedSegError,
   type ClassSpec, type LabelDiff, type MedSegErrorInfo, type RecentItem, type SeriesSummary, type SystemStatus,
-  type Vec3, type VolumeHeader, type VoxelArray, type WindowLevel, type OpenedVolume, type SequenceInfo, type AddedSequence, type Modality,
+  type Vec3, type VolumeHeader, type VoxelArray, type WindowLevel, type OpenedVolume, type SequenceInfo, type AddedSequence, type Modality, type ScanResult,
 } from '../../../src-shared';
 import { connect, type Connection } from '../api';
 import { ScribbleLayer } from '../data/history';
@@ -196,23 +196,7 @@ export class Workstation {
     this.error = null;
     this.phase = 'scanning';
     try {
-      let uploadId: string | undefined;
-      let batch: { name: string; bytes: Uint8Array }[] = [];
-      let bytes = 0;
-      const flush = async (): Promise<void> => {
-        if (batch.length === 0) return;
-        const r = await this.conn!.api.study.upload(batch, uploadId);
-        uploadId = r.uploadId;
-        batch = [];
-        bytes = 0;
-      };
-      for (const f of files) {
-        const b = new Uint8Array(await f.file.arrayBuffer());
-        batch.push({ name: f.name, bytes: b });
-        bytes += b.byteLength;
-        if (bytes > UPLOAD_BATCH_BYTES) await flush();
-      }
-      await flush();
+      const uploadId = await this.upload(files);
       if (uploadId) {
         const r = await this.conn.api.study.scanUpload(uploadId);
         this.acceptScan(r.series, r.errors);
@@ -222,6 +206,28 @@ export class Workstation {
     } finally {
       this.phase = this.header ? 'ready' : 'idle';
     }
+  }
+
+  /** Send dropped files to the bridge's private upload folder in batches; the upload id, or undefined for none. */
+  private async upload(files: { name: string; file: Blob }[]): Promise<string | undefined> {
+    let uploadId: string | undefined;
+    let batch: { name: string; bytes: Uint8Array }[] = [];
+    let bytes = 0;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const r = await this.conn!.api.study.upload(batch, uploadId);
+      uploadId = r.uploadId;
+      batch = [];
+      bytes = 0;
+    };
+    for (const f of files) {
+      const b = new Uint8Array(await f.file.arrayBuffer());
+      batch.push({ name: f.name, bytes: b });
+      bytes += b.byteLength;
+      if (bytes > UPLOAD_BATCH_BYTES) await flush();
+    }
+    await flush();
+    return uploadId;
   }
 
   async openSeries(id: string): Promise<void> {
@@ -341,6 +347,40 @@ export class Workstation {
   /** Add a series found by a scan (a folder holding several sequences) as a sequence. */
   async addSequenceSeries(seriesId: string, name?: string, confirmMismatch = false): Promise<boolean> {
     return this.addSequenceWith({ seriesId }, name, confirmMismatch);
+  }
+
+  /**
+   * Files dropped on the Sequences panel join the open study: web mode uploads them (as a drop on the Open panel
+   * does), Electron passes their paths; every image series found in them is added as a sequence, in order.
+   */
+  async addDroppedSequences(drop: { files: { name: string; file: Blob }[] } | { paths: string[] }): Promise<void> {
+    const h = this.header;
+    if (!h || !this.conn) return;
+    this.error = null;
+    this.addingSequence = true;
+    let scanned: ScanResult;
+    try {
+      if ('paths' in drop) scanned = await this.conn.api.study.scan(drop.paths);
+      else {
+        const uploadId = await this.upload(drop.files);
+        if (!uploadId) return;
+        scanned = await this.conn.api.study.scanUpload(uploadId);
+      }
+    } catch (e) {
+      this.showError(e);
+      return;
+    } finally {
+      this.addingSequence = false;
+    }
+    if (this.header?.volumeId !== h.volumeId) return;
+    const images = scanned.series.filter((s) => s.kind === 'image');
+    if (images.length === 0) {
+      this.error = scanned.errors[0] ?? { code: 'NO_IMAGES', message: 'No images were found in the dropped files, so no sequence was added.' };
+      return;
+    }
+    for (const s of images) {
+      if (!(await this.addSequenceWith({ seriesId: s.id }, undefined, false))) break;
+    }
   }
 
   async confirmPendingSequence(): Promise<void> {

@@ -29,6 +29,8 @@ export interface CoarseLevel {
   outside: Uint8Array | null;
   /** Fine voxel → block index. */
   blockOf: Int32Array;
+  /** Largest barrier of the level (bounds a propagation step's cost). */
+  maxBarrier: number;
 }
 
 /** Block size per axis for the coarse grid (at most `budget` blocks, near-cubic in mm). */
@@ -36,22 +38,90 @@ export function coarseFactors(dims: Vec3, spacing: Vec3, budget = COARSE_BUDGET)
   return blockFactors(dims, spacing, budget);
 }
 
-interface CacheEntry { key: string; refs: (Float32Array | undefined)[]; edge: Float32Array; outside: Uint8Array | null; level: CoarseLevel }
+interface CacheEntry { refs: (Float32Array | undefined)[]; edge: Float32Array; outside: Uint8Array | null; levels: Map<string, CoarseLevel>; parents: Map<string, Int32Array> }
 const cache = new WeakMap<FeatureVolume, CacheEntry>();
+
+/** The cache entry of these features, emptied when the slices, edge image or outside mask are not the same objects. */
+function entryFor(features: FeatureVolume, edge: Float32Array, outside: Uint8Array | null): CacheEntry {
+  const hit = cache.get(features);
+  if (hit && hit.edge === edge && hit.outside === outside && hit.refs.length === features.slices.length && hit.refs.every((r, k) => r === features.slices[k])) return hit;
+  const e: CacheEntry = { refs: features.slices.slice(), edge, outside, levels: new Map(), parents: new Map() };
+  cache.set(features, e);
+  return e;
+}
 
 /**
  * The coarse level for these features (cached while the feature slices stay the same objects). `edge` is the
  * smoothed normalised intensity the propagation reads; `outside` marks outside air per voxel (or null).
  */
 export function coarseLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Float32Array, outside: Uint8Array | null, budget = COARSE_BUDGET): CoarseLevel {
-  const f = coarseFactors(dims, spacing, budget);
-  const key = `${f.join(',')}`;
-  const hit = cache.get(features);
-  // Valid while the same slice arrays, edge image and outside mask are given (the barriers come from the edge image).
-  if (hit && hit.key === key && hit.edge === edge && hit.outside === outside && hit.refs.length === features.slices.length && hit.refs.every((r, k) => r === features.slices[k])) return hit.level;
-  const level = buildLevel(features, dims, spacing, edge, outside, f);
-  cache.set(features, { key, refs: features.slices.slice(), edge, outside, level });
+  return levelFor(features, dims, spacing, edge, outside, coarseFactors(dims, spacing, budget));
+}
+
+/** The level of blocks of `f` voxels (cached with the features like coarseLevel). */
+export function levelFor(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Float32Array, outside: Uint8Array | null, f: Vec3): CoarseLevel {
+  const e = entryFor(features, edge, outside);
+  const key = f.join(',');
+  let level = e.levels.get(key);
+  if (!level) {
+    level = buildLevel(features, dims, spacing, edge, outside, f);
+    e.levels.set(key, level);
+  }
   return level;
+}
+
+/** Default shape of the pyramid around the coarse level (see pyramidFactors). */
+export interface PyramidOptions {
+  /** Levels of twice-larger blocks above the coarse level: the full-grid scoring shrinks 8× per level. Default 1. */
+  coarser?: number;
+  /** Levels of half-size blocks below it (even block sizes halve): the band scored per voxel narrows. Default 1. */
+  finer?: number;
+  /** A finer level is added only while its block-mean features take at most this many bytes. Default 256 MB. */
+  maxLevelBytes?: number;
+}
+
+/**
+ * Block sizes of the levels, coarsest first, each dividing the one above so that blocks nest exactly. The middle
+ * one is the coarse level of `budget` blocks; above it, levels of doubled blocks (while the grid allows); below it,
+ * levels of halved blocks (axes of odd size keep theirs) down to — not including — single voxels.
+ */
+export function pyramidFactors(dims: Vec3, spacing: Vec3, budget: number, featureDim: number, o: PyramidOptions = {}): Vec3[] {
+  const out: Vec3[] = [coarseFactors(dims, spacing, budget)];
+  const same = (a: Vec3, b: Vec3): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+  for (let i = 0; i < (o.coarser ?? 1); i++) {
+    const top = out[0];
+    const up = top.map((x, a) => (x * 2 <= dims[a] ? x * 2 : x)) as Vec3;
+    if (same(up, top)) break;
+    out.unshift(up);
+  }
+  const maxBytes = o.maxLevelBytes ?? 256 * 2 ** 20;
+  for (let i = 0; i < (o.finer ?? 1); i++) {
+    const last = out[out.length - 1];
+    const down = last.map((x) => (x % 2 === 0 ? x / 2 : x)) as Vec3;
+    if (same(down, last) || (down[0] === 1 && down[1] === 1 && down[2] === 1)) break;
+    const cells = Math.ceil(dims[0] / down[0]) * Math.ceil(dims[1] / down[1]) * Math.ceil(dims[2] / down[2]);
+    if (cells * featureDim * 4 > maxBytes) break;
+    out.push(down);
+  }
+  return out;
+}
+
+/** Child block → the block of `parent` holding it (cached with the features). Parent sizes are multiples of the child's. */
+export function parentOf(features: FeatureVolume, child: CoarseLevel, parent: CoarseLevel): Int32Array {
+  const e = cache.get(features);
+  const key = `${child.f.join(',')}>${parent.f.join(',')}`;
+  const hit = e?.parents.get(key);
+  if (hit) return hit;
+  const r = [0, 1, 2].map((a) => parent.f[a] / child.f[a]);
+  if (r.some((x) => !Number.isInteger(x))) throw new MedSegError('INTERNAL', `Blocks of ${child.f.join('×')} do not nest in blocks of ${parent.f.join('×')}.`);
+  const [cx, cy, cz] = child.dims;
+  const out = new Int32Array(child.n);
+  for (let k = 0; k < cz; k++) for (let j = 0; j < cy; j++) {
+    const prow = (((k / r[2]) | 0) * parent.dims[1] + ((j / r[1]) | 0)) * parent.dims[0];
+    for (let i = 0; i < cx; i++) out[(k * cy + j) * cx + i] = prow + ((i / r[0]) | 0);
+  }
+  e?.parents.set(key, out);
+  return out;
 }
 
 function buildLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Float32Array, outside: Uint8Array | null, f: Vec3): CoarseLevel {
@@ -92,7 +162,10 @@ function buildLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Fl
     coarseOutside = new Uint8Array(cn);
     for (let b = 0; b < cn; b++) if (outCnt[b] === cnt[b]) coarseOutside[b] = 1;
   }
-  return { f, dims: cd, spacing: [spacing[0] * f[0], spacing[1] * f[1], spacing[2] * f[2]], n: cn, feats, F, barrier: barriers(edge, dims, f, cd), outside: coarseOutside, blockOf };
+  const barrier = barriers(edge, dims, f, cd);
+  let maxBarrier = 0;
+  for (const bar of barrier) for (let b = 0; b < cn; b++) if (bar[b] > maxBarrier) maxBarrier = bar[b];
+  return { f, dims: cd, spacing: [spacing[0] * f[0], spacing[1] * f[1], spacing[2] * f[2]], n: cn, feats, F, barrier, outside: coarseOutside, blockOf, maxBarrier };
 }
 
 /**
@@ -147,8 +220,7 @@ export function propagateCoarse(L: CoarseLevel, probs: Float32Array, C: number, 
   const [bx, by, bz] = L.barrier;
   // Dial's bucket queue as in propagate(): keys grow by at least the cheapest step (a heap when there is none).
   const width = Math.min(hx, hy, hz) * base;
-  let maxBar = 0;
-  for (let a = 0; a < 3; a++) for (let b = 0; b < n; b++) if (L.barrier[a][b] > maxBar) maxBar = L.barrier[a][b];
+  const maxBar = L.maxBarrier;
   const maxStep = Math.max(hx, hy, hz) * (base + doubt) + edge * maxBar + width;
   const queue = width > 1e-6 && maxStep / width < 1e6 ? new BucketQueue(width, maxStep, 1 << 16) : new Heap(1 << 16);
   const push = (key: number, v: number, c: number): void => queue.push(key, v, c);
@@ -240,7 +312,11 @@ export function uniformBlocks(L: CoarseLevel, lab: Uint8Array): Uint8Array {
 export interface BandInput {
   dims: Vec3;
   spacing: Vec3;
-  image: Float32Array;
+  /** The edge image: a step's edge cost is |Δ| between the two voxels (when no `barrier` is given). */
+  image?: Float32Array;
+  /** On a block level: the barrier between each block and its +x / +y / +z neighbour, and its largest value. */
+  barrier?: [Float32Array, Float32Array, Float32Array];
+  maxBarrier?: number;
   /** Fine voxels to decide, ascending. */
   band: Int32Array;
   /** Fine voxel → position in `band`, −1 outside the band. */
@@ -265,8 +341,9 @@ export interface BandInput {
  * and the head put them while the work stays proportional to the band. Returns a class index per band voxel.
  */
 export function propagateBand(inp: BandInput): Uint8Array {
-  const { dims, spacing, image, band, bandIndex, probs, C, seeds, blocked, blockLabel, blockOf, signal } = inp;
+  const { dims, spacing, image, barrier, band, bandIndex, probs, C, seeds, blocked, blockLabel, blockOf, signal } = inp;
   const { base, doubt, edge } = { ...DEFAULT_PROPAGATION, ...inp.params };
+  if (!image && !barrier) throw new MedSegError('INTERNAL', 'The band propagation needs an edge image or block barriers.');
   const m = band.length;
   const lab = new Uint8Array(m).fill(255);
   const dist = new Float32Array(m).fill(Infinity);
@@ -274,42 +351,51 @@ export function propagateBand(inp: BandInput): Uint8Array {
   const [nx, ny, nz] = dims;
   const sz = nx * ny;
   // Dial's bucket queue as in propagate(): every step costs at least the cheapest base step, and no more than the
-  // dearest step across the image's range.
+  // dearest step across the image's range (or the level's largest barrier).
   const minStep = Math.min(...spacing) * base;
-  // Range over the band and its neighbours (the sources), so that no step can exceed maxStep.
-  let lo = Infinity, hi = -Infinity;
-  const nvox = image.length;
-  for (let t = 0; t < m; t++) {
-    const v = band[t];
-    for (let q = -3; q <= 3; q++) {
-      const u = v + (q === 0 ? 0 : q === -1 ? -1 : q === 1 ? 1 : q === -2 ? -nx : q === 2 ? nx : q === -3 ? -sz : sz);
-      if (u < 0 || u >= nvox) continue;
-      const x = image[u];
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
+  let range = inp.maxBarrier ?? 0;
+  if (!barrier && image) {
+    // Range over the band and its neighbours (the sources), so that no step can exceed maxStep.
+    let lo = Infinity, hi = -Infinity;
+    const nvox = image.length;
+    for (let t = 0; t < m; t++) {
+      const v = band[t];
+      for (let q = -3; q <= 3; q++) {
+        const u = v + (q === 0 ? 0 : q === -1 ? -1 : q === 1 ? 1 : q === -2 ? -nx : q === 2 ? nx : q === -3 ? -sz : sz);
+        if (u < 0 || u >= nvox) continue;
+        const x = image[u];
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
     }
+    range = hi - lo;
   }
-  const maxStep = Math.max(...spacing) * (base + doubt) + edge * (hi - lo) + minStep;
+  const maxStep = Math.max(...spacing) * (base + doubt) + edge * range + minStep;
   const heap = minStep > 1e-6 && maxStep / minStep < 1e6 ? new BucketQueue(minStep, maxStep, 1 << 14) : new Heap(1 << 14);
   const offs = [-1, 1, -nx, nx, -sz, sz];
   const hs = [spacing[0], spacing[0], spacing[1], spacing[1], spacing[2], spacing[2]];
   const bc = hs.map((h) => h * base), dc = hs.map((h) => h * doubt);
   const inBounds = (i: number, j: number, k: number, q: number): boolean =>
     q === 0 ? i > 0 : q === 1 ? i < nx - 1 : q === 2 ? j > 0 : q === 3 ? j < ny - 1 : q === 4 ? k > 0 : k < nz - 1;
+  // Edge cost of the step between v and its neighbour u = v + offs[q]: a block barrier is stored on the lower
+  // block of the pair (toward −axis: u's; toward +axis: v's).
+  const edgeCost = (v: number, u: number, q: number): number => {
+    if (barrier) return barrier[q >> 1][q & 1 ? v : u];
+    const di = image![u] - image![v];
+    return di < 0 ? -di : di;
+  };
   for (let t = 0; t < m; t++) {
     const v = band[t];
     const s = seeds[v];
     if (s >= 0) { dist[t] = 0; heap.push(0, t, s); continue; }
     const k = (v / sz) | 0, rem = v - k * sz, j = (rem / nx) | 0, i = rem - j * nx;
-    const iv = image[v];
     for (let q = 0; q < 6; q++) {
       if (!inBounds(i, j, k, q)) continue;
       const u = v + offs[q];
       if (bandIndex[u] >= 0 || (blocked && blocked[u])) continue;
       const c = seeds[u] >= 0 ? seeds[u] : blockLabel[blockOf[u]];
       if (c === 255) continue;
-      const di = iv - image[u];
-      const w = Math.fround(bc[q] + dc[q] * (1 - probs[t * C + c]) + edge * (di < 0 ? -di : di));
+      const w = Math.fround(bc[q] + dc[q] * (1 - probs[t * C + c]) + edge * edgeCost(v, u, q));
       if (w < dist[t]) { dist[t] = w; heap.push(w, t, c); }
     }
   }
@@ -323,13 +409,12 @@ export function propagateBand(inp: BandInput): Uint8Array {
     if ((++pops & 0x3fff) === 0 && signal?.aborted) throw new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
     const v = band[t];
     const k = (v / sz) | 0, rem = v - k * sz, j = (rem / nx) | 0, i = rem - j * nx;
-    const iv = image[v];
     for (let q = 0; q < 6; q++) {
       if (!inBounds(i, j, k, q)) continue;
-      const tu = bandIndex[v + offs[q]];
+      const u = v + offs[q];
+      const tu = bandIndex[u];
       if (tu < 0 || done[tu]) continue;
-      const di = image[v + offs[q]] - iv;
-      const nd = Math.fround(d0 + bc[q] + dc[q] * (1 - probs[tu * C + c]) + edge * (di < 0 ? -di : di));
+      const nd = Math.fround(d0 + bc[q] + dc[q] * (1 - probs[tu * C + c]) + edge * edgeCost(v, u, q));
       if (nd < dist[tu]) { dist[tu] = nd; heap.push(nd, tu, c); }
     }
   }

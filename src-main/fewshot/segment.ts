@@ -10,7 +10,7 @@ import { gaussianSmooth } from '../features/filters/convolve';
 import { intensityMode, normalizeIntensity } from '../features/filters/normalize';
 import { assertHeadMatches, type TrainedHead } from './head';
 import { predictProbabilities, scoreVoxels } from './predict';
-import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, coarseLevel, coarseSeeds, propagateCoarse, COARSE_BUDGET } from './multires';
+import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, coarseSeeds, levelFor, parentOf, propagateCoarse, pyramidFactors, COARSE_BUDGET, type CoarseLevel, type PyramidOptions } from './multires';
 import { propagate, type PropagationParams } from './propagate';
 import { outsideAir } from './roi';
 import { labeledClasses } from './samples';
@@ -46,6 +46,8 @@ export interface SegmentInput {
    */
   resolution?: 'auto' | 'full';
   coarseBudget?: number;
+  /** Levels above and below the coarse grid (multires.ts pyramidFactors); default one of each where they fit. */
+  pyramid?: PyramidOptions;
 }
 
 export interface SegmentResult {
@@ -210,25 +212,41 @@ function uncertaintyByte(pc: number, other: number): number {
   return u >= 1 ? 255 : u <= 0 ? 0 : Math.round(u * 255);
 }
 
-/** The 'propagate' refinement on a coarse block grid, boundaries refined per voxel (see multires.ts). */
+/** The 'propagate' refinement on a pyramid of block grids, boundaries refined per voxel (see multires.ts). */
 async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentResult> {
   const { volume, features, head, signal, locked } = inp;
   const { dims, C, lockedIdx, blocked, seeds, outside, budget, t0 } = x;
   const spacing = volume.spacing as Vec3;
   const n = dims[0] * dims[1] * dims[2];
-  const L = coarseLevel(features, dims, spacing, edgeImage(volume), outside, budget);
+  const edge = edgeImage(volume);
+  const levels = pyramidFactors(dims, spacing, budget, features.dim, inp.pyramid).map((f) => levelFor(features, dims, spacing, edge, outside, f));
   const tLevel = performance.now();
-  // User strokes (not the automatic outside-air seeds) win the block vote.
-  const cseeds = coarseSeeds(L, seeds, inp.scribbles, C);
-  let cblocked: Uint8Array | undefined;
-  if (blocked) {
+  const bgIdx = x.classIndex[0];
+  // A block is locked when most of its voxels are; locked blocks are never entered.
+  const levelBlocked = (L: CoarseLevel, lseeds: Int16Array): Uint8Array | undefined => {
+    if (!blocked) return undefined;
     const cnt = new Int32Array(L.n), tot = new Int32Array(L.n);
     for (let v = 0; v < n; v++) { tot[L.blockOf[v]]++; if (blocked[v]) cnt[L.blockOf[v]]++; }
-    cblocked = new Uint8Array(L.n);
-    for (let b = 0; b < L.n; b++) if (cnt[b] * 2 > tot[b]) { cblocked[b] = 1; cseeds[b] = -1; }
-  }
+    const out = new Uint8Array(L.n);
+    for (let b = 0; b < L.n; b++) if (cnt[b] * 2 > tot[b]) { out[b] = 1; lseeds[b] = -1; }
+    return out;
+  };
+  // The class (the propagation's, else the head's best) and its uncertainty byte, written to lab[at] / unc[at].
+  const decide = (p: Float32Array, o: number, got: number, lab: Uint8Array, unc: Uint8Array, at: number): void => {
+    let c = got;
+    if (c === 255) { let bp = -1; for (let q = 0; q < C; q++) if (p[o + q] > bp) { bp = p[o + q]; c = q; } }
+    let other = 0;
+    for (let q = 0; q < C; q++) if (q !== c && p[o + q] > other) other = p[o + q];
+    lab[at] = c;
+    unc[at] = uncertaintyByte(p[o + c], other);
+  };
+
+  // Top level: every block scored, the strokes (not the automatic outside-air seeds, which lose the block vote)
+  // propagated over the whole block grid.
+  let L = levels[0];
+  const cseeds = coarseSeeds(L, seeds, inp.scribbles, C);
+  const cblocked = levelBlocked(L, cseeds);
   const cprobs = new Float32Array(L.n * C);
-  const bgIdx = x.classIndex[0];
   let cmask: Uint8Array | undefined;
   if (L.outside && bgIdx >= 0) {
     cmask = new Uint8Array(L.n);
@@ -239,22 +257,56 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   const t1 = performance.now();
   await Promise.resolve();
   if (signal?.aborted) throw cancelled();
-  const clab = propagateCoarse(L, cprobs, C, cseeds, cblocked, inp.propagation, signal);
-  const cunc = new Uint8Array(L.n);
+  let clab = propagateCoarse(L, cprobs, C, cseeds, cblocked, inp.propagation, signal);
+  let cunc = new Uint8Array(L.n);
   for (let b = 0; b < L.n; b++) {
-    let c = clab[b];
-    if (c === 255) {
-      if (cblocked && cblocked[b]) continue;
-      let bp = -1;
-      for (let q = 0; q < C; q++) if (cprobs[b * C + q] > bp) { bp = cprobs[b * C + q]; c = q; }
-      clab[b] = c;
-    }
-    let other = 0;
-    for (let q = 0; q < C; q++) if (q !== c && cprobs[b * C + q] > other) other = cprobs[b * C + q];
-    cunc[b] = uncertaintyByte(cprobs[b * C + c], other);
+    if (clab[b] === 255 && cblocked && cblocked[b]) continue;
+    decide(cprobs, b * C, clab[b], clab, cunc, b);
   }
-  const uniform = uniformBlocks(L, clab);
+  let uniform = uniformBlocks(L, clab);
   const t2 = performance.now();
+  const bands: number[] = [];
+
+  // Each finer level: blocks inside a uniform parent copy it; the others (the band) are scored and decided by the
+  // propagation again, their neighbours outside the band acting as sources of their class.
+  for (let li = 1; li < levels.length; li++) {
+    const P = L, pl = clab, pu = cunc, puni = uniform;
+    L = levels[li];
+    const par = parentOf(features, L, P);
+    const lseeds = coarseSeeds(L, seeds, inp.scribbles, C);
+    const lblocked = levelBlocked(L, lseeds);
+    const lab = new Uint8Array(L.n).fill(255), unc = new Uint8Array(L.n);
+    const bandIndex = new Int32Array(L.n);
+    let m = 0;
+    for (let b = 0; b < L.n; b++) {
+      bandIndex[b] = -1;
+      if (lblocked && lblocked[b]) continue;
+      const p = par[b];
+      if (puni[p]) { lab[b] = pl[p]; unc[b] = pu[p]; } else bandIndex[b] = m++;
+    }
+    bands.push(m);
+    if (m > 0) {
+      const band = new Int32Array(m);
+      for (let b = 0; b < L.n; b++) if (bandIndex[b] >= 0) band[bandIndex[b]] = b;
+      const pb = new Float32Array(m * C);
+      // Outside-air blocks are background without scoring, as on the top level.
+      const toScore: number[] = [];
+      for (let t = 0; t < m; t++) {
+        if (L.outside && bgIdx >= 0 && L.outside[band[t]]) pb[t * C + bgIdx] = 1;
+        else toScore.push(t);
+      }
+      const sv = Int32Array.from(toScore, (t) => band[t]);
+      const ps = new Float32Array(sv.length * C);
+      scoreVoxels(head, coarseFeatureVolume(L, features.names), L.dims, L.spacing, sv, ps, signal);
+      toScore.forEach((t, r) => pb.set(ps.subarray(r * C, (r + 1) * C), t * C));
+      for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < m; t++) pb[t * C + c] = 0;
+      const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, maxBarrier: L.maxBarrier, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds: lseeds, blocked: lblocked, blockLabel: pl, blockOf: par });
+      for (let t = 0; t < m; t++) decide(pb, t * C, lb[t], lab, unc, band[t]);
+    }
+    clab = lab; cunc = unc;
+    uniform = uniformBlocks(L, clab);
+  }
+  const t2b = performance.now();
 
   // Full resolution: strokes and locked voxels as given, voxels of uniform blocks copy their block's class, and the
   // band between regions is decided by the propagation again, per voxel (boundaries follow the image, not blocks).
@@ -284,20 +336,21 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
     scoreVoxels(head, features, dims, spacing, band, pb, signal);
     tBand1 = performance.now();
     for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < bandN; t++) pb[t * C + c] = 0;
-    const lb = propagateBand({ dims, spacing, image: edgeImage(volume), band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds, blocked, blockLabel: clab, blockOf });
-    for (let t = 0; t < bandN; t++) {
-      const v = band[t], o = t * C;
-      let c = lb[t];
-      if (c === 255) { let bp = -1; for (let q = 0; q < C; q++) if (pb[o + q] > bp) { bp = pb[o + q]; c = q; } }
-      labels[v] = head.classes[c];
-      let ot = 0;
-      for (let q = 0; q < C; q++) if (q !== c && pb[o + q] > ot) ot = pb[o + q];
-      uncertainty[v] = uncertaintyByte(pb[o + c], ot);
-    }
+    const lb = propagateBand({ dims, spacing, image: edge, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds, blocked, blockLabel: clab, blockOf });
+    const cls = new Uint8Array(bandN), ub = new Uint8Array(bandN);
+    for (let t = 0; t < bandN; t++) decide(pb, t * C, lb[t], cls, ub, t);
+    for (let t = 0; t < bandN; t++) { labels[band[t]] = head.classes[cls[t]]; uncertainty[band[t]] = ub[t]; }
   }
   const t3 = performance.now();
   emitSlices(inp, labels, uncertainty, dims);
-  return { labels, uncertainty, timings: { band: bandN, level: tLevel - t0, probabilities: t1 - tLevel, refine: t2 - t1, fine: t3 - t2, bandScore: tBand1 - tBand0, bandPropagate: tBand1 ? t3 - tBand1 : 0, total: performance.now() - t0, blocks: L.n } };
+  return {
+    labels, uncertainty,
+    timings: {
+      band: bandN, level: tLevel - t0, probabilities: t1 - tLevel, refine: t2 - t1, levels: t2b - t2, fine: t3 - t2b,
+      bandScore: tBand1 - tBand0, bandPropagate: tBand1 ? t3 - tBand1 : 0, total: performance.now() - t0, blocks: levels[0].n,
+      ...Object.fromEntries(bands.map((m, i) => [`band${i + 1}`, m])),
+    },
+  };
 }
 
 function emitSlices(inp: SegmentInput, labels: Uint8Array, uncertainty: Uint8Array, dims: Vec3): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../../src-shared';
-import { coarseFactors, coarseLevel, propagateBand, propagateCoarse, uniformBlocks } from '../../src-main/fewshot/multires';
+import { coarseFactors, coarseLevel, levelFor, parentOf, propagateBand, propagateCoarse, pyramidFactors, uniformBlocks } from '../../src-main/fewshot/multires';
 import { propagate } from '../../src-main/fewshot/propagate';
 import type { FeatureVolume } from '../../src-main/features/types';
 
@@ -105,5 +105,58 @@ describe('band propagation', () => {
     const blockLabel = new Uint8Array([255]);
     const lb = propagateBand({ dims, spacing, image, band, bandIndex, probs: pb, C, seeds, blockLabel, blockOf });
     band.forEach((v, t) => expect(lb[t]).toBe(whole[v]));
+  });
+});
+
+describe('pyramid of block levels', () => {
+  it('adds a level of doubled blocks above the coarse grid and one of halved blocks below it while memory allows', () => {
+    // The 3 mm CT: coarse blocks of 2 voxels; above, 4; below would be single voxels (the band stage), so none.
+    expect(pyramidFactors([122, 101, 112], [3, 3, 3], 200_000, 45)).toEqual([[4, 4, 4], [2, 2, 2]]);
+    // A 256×256×150 working grid: coarse 4×4×3; below, the odd axis keeps its size.
+    const f = pyramidFactors([256, 256, 150], [1.42, 1.18, 2.24], 200_000, 45);
+    const coarse = coarseFactors([256, 256, 150], [1.42, 1.18, 2.24], 200_000);
+    expect(f).toHaveLength(3);
+    expect(f[1]).toEqual(coarse);
+    expect(f[0]).toEqual(coarse.map((x) => x * 2));
+    expect(f[2]).toEqual(coarse.map((x) => (x % 2 === 0 ? x / 2 : x)));
+    // The finer level is skipped when its block features would not fit the byte budget.
+    expect(pyramidFactors([256, 256, 150], [1.42, 1.18, 2.24], 200_000, 45, { maxLevelBytes: 10e6 })).toHaveLength(2);
+    expect(pyramidFactors([122, 101, 112], [3, 3, 3], 200_000, 45, { coarser: 0, finer: 0 })).toEqual([[2, 2, 2]]);
+  });
+
+  it('each block of a finer level lies inside its parent block, voxel for voxel', () => {
+    const dims: Vec3 = [13, 11, 7];
+    const F = 1;
+    const slices = Array.from({ length: 7 }, () => new Float32Array(13 * 11 * F));
+    const features: FeatureVolume = { dim: F, names: ['x'], slices };
+    const edge = new Float32Array(13 * 11 * 7);
+    const P = levelFor(features, dims, [1, 1, 1], edge, null, [4, 2, 3]);
+    const Ch = levelFor(features, dims, [1, 1, 1], edge, null, [2, 1, 3]);
+    const par = parentOf(features, Ch, P);
+    for (let v = 0; v < edge.length; v++) expect(par[Ch.blockOf[v]]).toBe(P.blockOf[v]);
+    expect(parentOf(features, Ch, P)).toBe(par);
+    expect(() => parentOf(features, levelFor(features, dims, [1, 1, 1], edge, null, [3, 1, 1]), P)).toThrow(/do not nest/);
+  });
+
+  it('band propagation on a block level (block barriers) equals the block propagation when the band is every unseeded block', () => {
+    const dims: Vec3 = [12, 10, 6];
+    const n = 720, C = 3;
+    const { image } = randomProblem(n, C, 5, 2);
+    const slices = Array.from({ length: 6 }, () => new Float32Array(120));
+    const features: FeatureVolume = { dim: 1, names: ['x'], slices };
+    const spacing: Vec3 = [1, 1.3, 2];
+    const L = levelFor(features, dims, spacing, image, null, [2, 2, 1]);
+    const { probs } = randomProblem(L.n, C, 9, 1);
+    const seeds = new Int16Array(L.n).fill(-1);
+    seeds[0] = 0; seeds[L.n - 1] = 1; seeds[77] = 2; seeds[31] = 1;
+    const whole = propagateCoarse(L, probs, C, seeds, undefined, undefined);
+    const list: number[] = [];
+    const bandIndex = new Int32Array(L.n).fill(-1);
+    for (let b = 0; b < L.n; b++) if (seeds[b] < 0) { bandIndex[b] = list.length; list.push(b); }
+    const band = Int32Array.from(list);
+    const pb = new Float32Array(band.length * C);
+    band.forEach((b, t) => { for (let c = 0; c < C; c++) pb[t * C + c] = probs[b * C + c]; });
+    const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, maxBarrier: L.maxBarrier, band, bandIndex, probs: pb, C, seeds, blockLabel: new Uint8Array([255]), blockOf: new Int32Array(L.n) });
+    band.forEach((b, t) => expect(lb[t]).toBe(whole[b]));
   });
 });

@@ -64,22 +64,32 @@ export function downsampleVolume(vol: Volume, f: Vec3): Volume {
 /** Strokes onto the working grid: each block takes the stroke value painted most often in it (0 if none). */
 export function labelsToWork(labels: Uint8Array, g: WorkGrid): Uint8Array {
   if (g.volume.data.length === labels.length) return labels;
-  const [nx, ny, nz] = g.fullDims;
+  const [nx, ny] = g.fullDims;
   const cd = g.volume.dims, f = g.f;
   const out = new Uint8Array(voxelCount(cd as Vec3));
   // Counts only for blocks that hold strokes: strokes are sparse, a full per-block histogram would be 256× the grid.
   const hist = new Map<number, Map<number, number>>();
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) {
-    const row = (k * ny + j) * nx;
-    for (let i = 0; i < nx; i++) {
-      const s = labels[row + i];
-      if (!s) continue;
-      const b = (((k / f[2]) | 0) * cd[1] + ((j / f[1]) | 0)) * cd[0] + ((i / f[0]) | 0);
-      let h = hist.get(b);
-      if (!h) { h = new Map(); hist.set(b, h); }
-      h.set(s, (h.get(s) ?? 0) + 1);
-    }
+  const count = (v: number): void => {
+    const s = labels[v];
+    if (!s) return;
+    const k = (v / (nx * ny)) | 0, r = v - k * nx * ny, j = (r / nx) | 0, i = r - j * nx;
+    const b = (((k / f[2]) | 0) * cd[1] + ((j / f[1]) | 0)) * cd[0] + ((i / f[0]) | 0);
+    let h = hist.get(b);
+    if (!h) { h = new Map(); hist.set(b, h); }
+    h.set(s, (h.get(s) ?? 0) + 1);
+  };
+  // Strokes are a tiny fraction of a large study: skip unpainted voxels four at a time (a 512×512×300 map is 79 M
+  // bytes, read once per update).
+  const head = Math.min(labels.length, (4 - (labels.byteOffset % 4)) % 4);
+  for (let v = 0; v < head; v++) count(v);
+  const words = (labels.length - head) >> 2;
+  const w32 = new Uint32Array(labels.buffer, labels.byteOffset + head, words);
+  for (let q = 0; q < words; q++) {
+    if (w32[q] === 0) continue;
+    const v = head + q * 4;
+    count(v); count(v + 1); count(v + 2); count(v + 3);
   }
+  for (let v = head + words * 4; v < labels.length; v++) count(v);
   for (const [b, h] of hist) {
     let best = 0, bc = 0;
     for (const [s, c] of h) if (c > bc) { bc = c; best = s; }
@@ -94,12 +104,18 @@ export function labelsToFull(work: Uint8Array, g: WorkGrid): Uint8Array {
   const [nx, ny, nz] = g.fullDims;
   const cd = g.volume.dims, f = g.f;
   const out = new Uint8Array(nx * ny * nz);
+  const plane = nx * ny;
   const bi = new Int32Array(nx);
   for (let i = 0; i < nx; i++) bi[i] = (i / f[0]) | 0;
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) {
-    const row = (k * ny + j) * nx;
-    const brow = (((k / f[2]) | 0) * cd[1] + ((j / f[1]) | 0)) * cd[0];
-    for (let i = 0; i < nx; i++) out[row + i] = work[brow + bi[i]];
+  // Rows of one block row are equal, and so are planes of one block plane: fill the first, copy the others.
+  for (let k = 0; k < nz; k++) {
+    if (k % f[2] !== 0) { out.copyWithin(k * plane, (k - 1) * plane, k * plane); continue; }
+    for (let j = 0; j < ny; j++) {
+      const row = (k * ny + j) * nx;
+      if (j % f[1] !== 0) { out.copyWithin(row, row - nx, row); continue; }
+      const brow = (((k / f[2]) | 0) * cd[1] + ((j / f[1]) | 0)) * cd[0];
+      for (let i = 0; i < nx; i++) out[row + i] = work[brow + bi[i]];
+    }
   }
   return out;
 }

@@ -46,4 +46,36 @@ describe('working grid for studies too large for full-resolution features', () =
     const full = labelsToFull(Uint8Array.from([1, 2, 3, 4]), g);
     expect(full[0]).toBe(1); expect(full[3 + 1 * 4 + 1 * 16]).toBe(2); expect(full[0 + 3 * 4]).toBe(3); expect(full[31]).toBe(4);
   });
+
+  it('agree voxel for voxel with the plain per-voxel definition on odd sizes, uneven blocks and an unaligned stroke map', () => {
+    const dims: Vec3 = [11, 7, 5], f: Vec3 = [2, 3, 2];
+    const v = vol(dims, [1, 1, 1], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const g = { volume: downsampleVolume(v, f), f, fullDims: dims };
+    const [cx, cy] = g.volume.dims;
+    const blockOf = (i: number, j: number, k: number): number => (((k / f[2]) | 0) * cy + ((j / f[1]) | 0)) * cx + ((i / f[0]) | 0);
+    // Strokes in a buffer that starts one byte in, as a subarray of a larger map would.
+    const n = 11 * 7 * 5;
+    const strokes = new Uint8Array(n + 1).subarray(1);
+    let s = 7;
+    for (let q = 0; q < n; q++) { s = (s * 1103515245 + 12345) & 0x7fffffff; if (s % 9 === 0) strokes[q] = 1 + (s % 3); }
+    const counts = new Map<number, number[]>();
+    for (let k = 0; k < 5; k++) for (let j = 0; j < 7; j++) for (let i = 0; i < 11; i++) {
+      const x = strokes[(k * 7 + j) * 11 + i];
+      if (!x) continue;
+      const b = blockOf(i, j, k);
+      const c = counts.get(b) ?? [0, 0, 0, 0];
+      c[x]++;
+      counts.set(b, c);
+    }
+    const w = labelsToWork(strokes, g);
+    for (let b = 0; b < w.length; b++) {
+      const c = counts.get(b);
+      // The most painted value; the first one found wins a tie, as in the map's insertion order.
+      if (!c) expect(w[b]).toBe(0);
+      else expect(c[w[b]]).toBe(Math.max(...c));
+    }
+    const work = Uint8Array.from({ length: w.length }, (_, b) => (b * 37) % 251);
+    const full = labelsToFull(work, g);
+    for (let k = 0; k < 5; k++) for (let j = 0; j < 7; j++) for (let i = 0; i < 11; i++) expect(full[(k * 7 + j) * 11 + i]).toBe(work[blockOf(i, j, k)]);
+  });
 });

@@ -143,6 +143,7 @@ export class Engine {
     const added = study.add(volume, opts);
     session.sequencesChanged(this.backboneFor);
     session.saveSequences(study.saved());
+    if (opts.keepCopy) session.keepSequenceCopy(added);
     const sequences = study.info();
     const warnings = [...study.lastWarnings];
     // Combined sequences are segmented on the same working grid as the study alone (compute.ts): say so here too.

@@ -10,7 +10,7 @@ import {
 import type { Compute } from './compute';
 import type { Workspace } from './workspace';
 import type { Kernel } from './kernel';
-import { MultiSequenceRunner, type SessionStudy } from './multiseq/interactive';
+import { MultiSequenceRunner, type SessionStudy, type StudySequence } from './multiseq/interactive';
 import type { SavedStudy } from './multiseq/persist';
 import type { FeatureBackbone } from '../features/types';
 
@@ -132,6 +132,21 @@ export class SegmentationSession {
     this.writeMeta({ ...this.workspace.meta, study: saved });
   }
 
+  /**
+   * A sequence read from a temporary upload (web mode): copy its files into the workspace, point the sequence at
+   * the copy and save the list again, so that it still comes back after the upload folder is gone.
+   */
+  keepSequenceCopy(seq: StudySequence): void {
+    const ws = this.workspace, study = this.study, src = seq.source;
+    if (!ws || !study || !src || !seq.key) return;
+    // One tracked promise up to the saved list (the study may be closed meanwhile: close() waits for it).
+    this.track(ws.copyIn(`sequences/${seq.key.slice(0, 16)}`, src.paths).then((paths) => {
+      if (!study.sequences().includes(seq)) return; // removed meanwhile
+      seq.source = { ...src, paths };
+      return this.queueMeta(ws, { ...ws.meta, study: study.saved() });
+    }));
+  }
+
   /** The study's sequences, made on first use by `make` (the engine knows the backbones). */
   sequenceStudy(make: () => SessionStudy): SessionStudy {
     this.assertOpen();
@@ -245,12 +260,14 @@ export class SegmentationSession {
   }
 
   private writeMeta(meta: Workspace['meta']): void {
-    const ws = this.workspace;
-    if (!ws) return;
+    if (this.workspace) this.track(this.queueMeta(this.workspace, meta));
+  }
+
+  private queueMeta(ws: Workspace, meta: Workspace['meta']): Promise<void> {
     ws.meta = meta; // later edits build on this one at once, before it reaches the disk
     const write = this.metaWrites.then(() => ws.saveMeta(meta));
     this.metaWrites = write.catch(() => undefined);
-    this.track(write);
+    return write;
   }
 
   private track(p: Promise<unknown>): void {

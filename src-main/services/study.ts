@@ -158,7 +158,9 @@ export class StudyServiceImpl implements StudyService {
   }
 
   private addToStudy(volumeId: string, volume: Volume, source: SequenceSource, name?: string, confirmMismatch?: boolean): AddedSequence {
-    const r = this.o.engine.addSequence(volumeId, volume, { name, confirmMismatch, source });
+    // Uploads are deleted when the app closes: the study's workspace keeps a copy so the sequence comes back.
+    const keepCopy = source.paths.some((p) => this.isUpload(p));
+    const r = this.o.engine.addSequence(volumeId, volume, { name, confirmMismatch, source, keepCopy });
     return { sequence: r.sequence, voxels: r.volume.data, sequences: r.sequences, warnings: [...r.warnings, ...volume.warnings] };
   }
 
@@ -186,6 +188,10 @@ export class StudyServiceImpl implements StudyService {
     };
   }
 
+  private isUpload(path: string): boolean {
+    return [...this.uploads.values()].some((u) => path.startsWith(u.dir + sep));
+  }
+
   private async loadRecent(): Promise<RecentItem[]> {
     if (this.recentList) return this.recentList;
     this.recentList = [];
@@ -205,7 +211,7 @@ export class StudyServiceImpl implements StudyService {
 
   private async remember(path: string, volume: Volume, description?: string): Promise<void> {
     // Uploaded copies are temporary: listing them as recent would point at files that soon vanish.
-    if ([...this.uploads.values()].some((u) => path.startsWith(u.dir + sep))) return;
+    if (this.isUpload(path)) return;
     const list = await this.loadRecent();
     const item: RecentItem = {
       path, description: description ?? volume.meta.seriesDescription ?? path.split(/[\\/]/).pop() ?? path, openedAt: new Date().toISOString(),

@@ -2,15 +2,17 @@
  * The sequences of a study are kept with its autosaved workspace: open T1, add FLAIR and T2 (one by path, one from a
  * scan), rename one, close → reopening T1 brings them back with the same names, order and voxels. A sequence whose
  * file was deleted or now holds another image is left out with a typed notice (FILE_NOT_FOUND,
- * SEQUENCE_SOURCE_CHANGED) and the study still opens with the rest. Small synthetic NIfTI files in a temp folder.
+ * SEQUENCE_SOURCE_CHANGED) and the study still opens with the rest. A sequence dropped in web mode (a temporary
+ * upload) is copied into the workspace, so it comes back after the upload folder is gone. Small synthetic NIfTI files.
  */
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY3, type Vec3, type Volume } from '../../src-shared';
 import { writeVolume } from '../../src-main/io';
 import { createServices, type ServiceHost } from '../../src-main/services';
+import { workspaceDirFor, workspaceKeyFor } from '../../src-main/engine/workspace';
 
 const DIMS: Vec3 = [20, 18, 12];
 let tmp: string;
@@ -122,6 +124,34 @@ describe('sequences saved with the workspace', () => {
     expect(Array.from(await h.services.study.sequenceVoxels(opened.header.volumeId, 'seq-2'))).toEqual(Array.from(other));
     await h.dispose();
   }, 120_000);
+
+  it('a sequence uploaded in web mode comes back after the upload folder was deleted (the workspace keeps a copy)', async () => {
+    const t1c = synthetic(4);
+    const file = join(tmp, 'case_t1c.nii.gz');
+    await writeVolume(vol(t1c), file);
+    let h = host();
+    let opened = await h.services.study.openPath(files.t1);
+    const receipt = await h.services.study.upload([{ name: 'dropped/case_t1c.nii.gz', bytes: new Uint8Array(readFileSync(file)) }]);
+    const scan = await h.services.study.scanUpload(receipt.uploadId);
+    const uploaded = scan.series[0];
+    const added = await h.services.study.addSequenceSeries(opened.header.volumeId, uploaded.id);
+    expect(added.sequences.map((s) => s.name)).toEqual(['T1', 'T2', 'T1c']); // T2: saved by the test above
+    await h.services.study.close(opened.header.volumeId);
+    // The saved list points at the copy in the workspace, not at the upload folder.
+    const dir = workspaceDirFor(workspaceKeyFor(vol(data.t1)), home);
+    const saved = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { study: { sequences: { source: { paths: string[] } }[] } };
+    const kept = saved.study.sequences[1].source.paths[0];
+    expect(kept.startsWith(join(dir, 'sequences'))).toBe(true);
+    expect(kept.endsWith('case_t1c.nii.gz')).toBe(true);
+    await h.dispose(); // deletes the upload folders
+    expect(existsSync(kept)).toBe(true);
+    h = host();
+    opened = await h.services.study.openPath(files.t1);
+    expect((await h.services.study.listSequences(opened.header.volumeId)).map((s) => s.name)).toEqual(['T1', 'T2', 'T1c']);
+    expect(opened.header.notices).toBeUndefined();
+    expect(Array.from(await h.services.study.sequenceVoxels(opened.header.volumeId, 'seq-3'))).toEqual(Array.from(t1c));
+    await h.dispose();
+  });
 
   it('a damaged sequence list in the workspace is reported, and the study opens alone', async () => {
     const h = host();

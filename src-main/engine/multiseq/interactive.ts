@@ -40,6 +40,8 @@ export interface AddSequenceOptions {
   confirmMismatch?: boolean;
   /** Where the volume was read from, so that the study can reload it when it is reopened. */
   source?: SequenceSource;
+  /** The source is a temporary upload: the workspace keeps a copy of its files. */
+  keepCopy?: boolean;
 }
 
 /**

@@ -10,11 +10,11 @@
  *   meta.json            classes, view settings, head file name (atomic writes)
  *   head.json            the last trained head (written by the engine through saveBlob)
  */
-import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import { MedSegError, type ClassSpec, type LabelDiff } from '../../../src-shared';
-import { writeFileAtomic } from './atomic';
+import { writeError, writeFileAtomic } from './atomic';
 import { decodeJournal, JournalWriter } from './journal';
 
 export interface WorkspaceMeta {
@@ -196,6 +196,31 @@ export class Workspace {
   async saveBlob(name: string, data: Uint8Array | string): Promise<void> {
     if (!/^[\w.-]+$/.test(name)) throw new MedSegError('INVALID_ARGUMENT', 'Invalid workspace file name.');
     await writeFileAtomic(join(this.dir, name), data);
+  }
+
+  /**
+   * Copy files into a folder of the workspace (e.g. a sequence read from a temporary upload, which is deleted when
+   * the app closes); resolves with the copies' paths. Base names are kept (formats and sequence names are read
+   * from them), prefixed with their index where two would collide.
+   */
+  async copyIn(folder: string, files: string[]): Promise<string[]> {
+    if (!/^[\w-]+(\/[\w-]+)*$/.test(folder)) throw new MedSegError('INVALID_ARGUMENT', 'Invalid workspace folder name.');
+    const dest = join(this.dir, folder);
+    const used = new Set<string>();
+    const out: string[] = [];
+    try {
+      await mkdir(dest, { recursive: true });
+      for (const [i, f] of files.entries()) {
+        let name = basename(f);
+        if (used.has(name)) name = `${i}-${name}`;
+        used.add(name);
+        await copyFile(f, join(dest, name));
+        out.push(join(dest, name));
+      }
+    } catch (e) {
+      throw writeError(e, dest);
+    }
+    return out;
   }
 
   async readBlob(name: string): Promise<Buffer | null> {

@@ -14,13 +14,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { MedSegError, type Volume } from '../../../src-shared';
 import type { BackboneSettings, ExtractOptions, FeatureBackbone, FeatureVolume } from '../types';
-import { FeatureCache, cacheKey, type CacheEntry } from '../cache';
+import { FeatureCache, cacheKey, cacheKeyPrefix, contentHashKnown, type CacheEntry } from '../cache';
 import { encodeHalf } from '../cache/fp16';
 import { sliceLayout, type FitMode, type SliceLayout } from './layout';
 import { lazySlices } from '../cache/lazy';
 import { applyPca, fitPca, type Pca } from './pca';
 import { defaultIntensity, intensityRange, writeInput, type IntensityOption, type SliceAccess } from './preprocess';
-import { OnnxModel, type ProviderChoice } from './session';
+import { OnnxModel, type ProviderChoice, type ProviderName } from './session';
 import { probeModel } from './inspect';
 import { INPUT_NAME, OUTPUT_NAME, PATCH, readTokenLayout } from './signature';
 import { normalizeTokens, patchTokens, type TokenNorm } from './tokens';
@@ -44,6 +44,7 @@ export interface Dinov2Options {
   memoryBudgetBytes?: number;
   /** Memory budget for voxel-resolution slices handed out (default 256 MiB). */
   outputBudgetBytes?: number;
+  /** Slices per model run; default per provider (defaultBatchSize). The first batch also fits the PCA. */
   batchSize?: number;
   normalize?: TokenNorm;
   /** Output channels after PCA (default 48); 0 keeps the model's D. */
@@ -66,6 +67,9 @@ export class Dinov2Backbone implements FeatureBackbone {
   /** Slices run through the model since creation (cache hits do not count). */
   slicesComputed = 0;
   private readonly cache: FeatureCache;
+  /** The cache entry of each open volume: keys cost a hash of every voxel, and a deferred entry must be reused. */
+  private readonly entries = new WeakMap<Volume, CacheEntry>();
+  private input: Float32Array | undefined;
 
   private constructor(
     readonly id: string,
@@ -91,7 +95,7 @@ export class Dinov2Backbone implements FeatureBackbone {
     try {
       const { signature: sig, registers, dim } = await probeModel(model);
       let fit = opts.fit ?? 'pad';
-      let batchSize = Math.max(1, Math.floor(opts.batchSize ?? 1));
+      let batchSize = Math.max(1, Math.floor(opts.batchSize ?? defaultBatchSize(model.provider)));
       if (sig.fixedHeight !== undefined) {
         size = sig.fixedHeight;
         fit = 'pad';
@@ -114,6 +118,11 @@ export class Dinov2Backbone implements FeatureBackbone {
 
   get provider(): string {
     return this.model.provider;
+  }
+
+  /** Milliseconds spent inside the model since creation (benchmarks subtract it to see the pipeline's overhead). */
+  get modelRunMs(): number {
+    return this.model.runMs;
   }
 
   /** Provider attempts that failed before the one in use (for the log / status bar tooltip). */
@@ -149,7 +158,9 @@ export class Dinov2Backbone implements FeatureBackbone {
     checkAbort(opts.signal);
     const intensity = this.o.intensity ?? defaultIntensity(volume.modality);
     const range = intensityRange(volume, intensity);
-    const entry = this.cache.entry(cacheKey(volume, this.id, { ...this.settings, intensity: `${intensity.mode}:${intensity.lo}:${intensity.hi}` }));
+    const entry = this.entryFor(volume, intensity);
+    // A deferred write that failed after an earlier call is retried here, so a full disk is reported to a caller.
+    if (entry.deferred && entry.flushError !== undefined) entry.flush();
     const planes: Axis[] = this.o.axes === 'all' ? [2, 0, 1] : [2];
     const layouts = this.layouts(volume);
     let pca = this.loadPca(entry);
@@ -173,38 +184,46 @@ export class Dinov2Backbone implements FeatureBackbone {
     let done = total - missing.length;
     opts.onProgress?.({ done, total, provider: this.provider });
 
-    for (let s = 0; s < missing.length;) {
-      checkAbort(opts.signal);
-      const axis = missing[s].axis;
-      const batch = [missing[s++]];
-      while (s < missing.length && batch.length < this.o.batchSize && missing[s].axis === axis) batch.push(missing[s++]);
-      const l = layouts[axis];
-      const plane = 3 * l.width * l.height;
-      const input = new Float32Array(batch.length * plane);
-      batch.forEach((t, b) => writeInput(sliceAccess(volume, t.axis, t.index), l, range, input, b * plane));
-      const out = await this.model.run(INPUT_NAME, input, [batch.length, 3, l.height, l.width], OUTPUT_NAME);
-      const tl = readTokenLayout(out.dims, batch.length, l.height, l.width);
-      const patches = l.gw * l.gh;
-      const tokens = batch.map((_, b) => {
-        const t = patchTokens(out.data, out.dims[1], tl.dim, tl.registers, b, patches);
-        normalizeTokens(t, tl.dim, this.o.normalize);
-        return t;
-      });
-      if (this.o.pcaDims > 0 && !pca) {
-        pca = fitPca(concat(tokens), tl.dim, this.perAxisDim);
-        entry.putBlob('pca-mean', pca.mean);
-        entry.putBlob('pca-components', pca.components);
-        entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: pca.outDim } satisfies EntryMeta);
-      } else if (this.o.pcaDims === 0 && !entry.getMeta()) {
-        entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: 0 } satisfies EntryMeta);
+    try {
+      for (let s = 0; s < missing.length;) {
+        checkAbort(opts.signal);
+        const axis = missing[s].axis;
+        const batch = [missing[s++]];
+        while (s < missing.length && batch.length < this.o.batchSize && missing[s].axis === axis) batch.push(missing[s++]);
+        const l = layouts[axis];
+        const plane = 3 * l.width * l.height;
+        const input = this.inputBuffer(batch.length * plane);
+        batch.forEach((t, b) => writeInput(sliceAccess(volume, t.axis, t.index), l, range, input, b * plane));
+        const out = await this.model.run(INPUT_NAME, input, [batch.length, 3, l.height, l.width], OUTPUT_NAME);
+        const tl = readTokenLayout(out.dims, batch.length, l.height, l.width);
+        const patches = l.gw * l.gh;
+        const tokens = batch.map((_, b) => {
+          const t = patchTokens(out.data, out.dims[1], tl.dim, tl.registers, b, patches);
+          normalizeTokens(t, tl.dim, this.o.normalize);
+          return t;
+        });
+        if (this.o.pcaDims > 0 && !pca) {
+          pca = fitPca(concat(tokens), tl.dim, this.perAxisDim);
+          entry.putBlob('pca-mean', pca.mean);
+          entry.putBlob('pca-components', pca.components);
+          entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: pca.outDim } satisfies EntryMeta);
+        } else if (this.o.pcaDims === 0 && !entry.getMeta()) {
+          entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: 0 } satisfies EntryMeta);
+        }
+        const projected = pca ? new Float32Array(patches * pca.outDim) : undefined;
+        batch.forEach((t, b) => {
+          const f = pca ? applyPca(pca, tokens[b], projected) : tokens[b];
+          entry.put(slot(t.axis, t.index), encodeHalf(f));
+        });
+        this.slicesComputed += batch.length;
+        done += batch.length;
+        opts.onProgress?.({ done, total, provider: this.provider });
+        // More batches to go: hash now (the first, visible slices are done) so that later slices are written
+        // through to disk and memory stays bounded.
+        if (entry.deferred && s < missing.length) entry.flush();
       }
-      batch.forEach((t, b) => {
-        const f = pca ? applyPca(pca, tokens[b]) : tokens[b];
-        entry.put(slot(t.axis, t.index), encodeHalf(f));
-      });
-      this.slicesComputed += batch.length;
-      done += batch.length;
-      opts.onProgress?.({ done, total, provider: this.provider });
+    } finally {
+      entry.flushSoon();
     }
 
     const wanted = new Set(order);
@@ -218,6 +237,26 @@ export class Dinov2Backbone implements FeatureBackbone {
   async dispose(): Promise<void> {
     await this.model.dispose();
     this.cache.dispose();
+  }
+
+  private entryFor(volume: Volume, intensity: IntensityOption): CacheEntry {
+    const known = this.entries.get(volume);
+    if (known) return known;
+    const settings = { ...this.settings, intensity: `${intensity.mode}:${intensity.lo}:${intensity.hi}` };
+    const prefix = cacheKeyPrefix(volume, this.id, settings);
+    // No entry with this prefix on disk → this content was never cached: compute the visible slices first and
+    // hash every voxel afterwards (flush). Otherwise hash now: it may be a cache hit.
+    const entry = contentHashKnown(volume) || this.cache.hasPrefix(prefix)
+      ? this.cache.entry(cacheKey(volume, this.id, settings))
+      : this.cache.deferredEntry(prefix, () => cacheKey(volume, this.id, settings));
+    this.entries.set(volume, entry);
+    return entry;
+  }
+
+  /** The model input, reused between batches: runs are awaited one at a time, so it is free when the next is written. */
+  private inputBuffer(length: number): Float32Array {
+    if (this.input?.length !== length) this.input = new Float32Array(length);
+    return this.input;
   }
 
   private layouts(volume: Volume): Record<Axis, SliceLayout> {
@@ -278,6 +317,15 @@ export class Dinov2Backbone implements FeatureBackbone {
     });
     return out;
   }
+}
+
+/**
+ * Slices per model run when not chosen. CPU: 1 — a batch of 4 was only ~3 % faster per slice here and would make
+ * the visible slice wait for three others. GPUs: 4 — on an H100 with WebGPU a 448² batch of 4 took 40 ms vs 14 ms
+ * for 1 (~40 % more slices/s), while 16 took 408 ms (10× a batch of 4: past what the provider handles well).
+ */
+export function defaultBatchSize(provider: ProviderName): number {
+  return provider === 'cpu' ? 1 : 4;
 }
 
 function slot(axis: Axis, index: number): string {

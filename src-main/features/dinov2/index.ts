@@ -4,7 +4,7 @@
  */
 import { Dinov2Backbone, type Dinov2Options } from './backbone';
 
-export { Dinov2Backbone, type Dinov2Options, type AxesOption, type FuseOption } from './backbone';
+export { Dinov2Backbone, defaultBatchSize, type Dinov2Options, type AxesOption, type FuseOption } from './backbone';
 export { inspectDinov2Model, probeModel } from './inspect';
 export { OnnxModel, providerOrder, type ProviderName, type ProviderChoice } from './session';
 export { checkSignature, readTokenLayout, PATCH, INPUT_NAME, OUTPUT_NAME, type ValueInfo } from './signature';

@@ -22,6 +22,7 @@ import { applyPca, fitPca, type Pca } from './pca';
 import { defaultIntensity, intensityRange, writeInput, type IntensityOption, type SliceAccess } from './preprocess';
 import { OnnxModel, type ProviderChoice, type ProviderName } from './session';
 import { probeModel } from './inspect';
+import { PcaProjector } from './projection';
 import { INPUT_NAME, OUTPUT_NAME, PATCH, readTokenLayout } from './signature';
 import { normalizeTokens, patchTokens, type TokenNorm } from './tokens';
 import { accumulateLine, uTaps, vTaps } from './upsample';
@@ -74,6 +75,8 @@ export class Dinov2Backbone implements FeatureBackbone {
   private constructor(
     readonly id: string,
     private readonly model: OnnxModel,
+    /** onnxruntime's SGEMM for the per-slice PCA projection; undefined → the JS loop (same values to fp16). */
+    private readonly projector: PcaProjector | undefined,
     readonly modelDim: number,
     readonly registers: number,
     private readonly o: Required<Omit<Dinov2Options, 'intensity' | 'cacheDir' | 'provider'>> & Pick<Dinov2Options, 'intensity' | 'cacheDir'>,
@@ -105,7 +108,9 @@ export class Dinov2Backbone implements FeatureBackbone {
       const sha = await fileSha256(opts.modelPath);
       const pcaDims = opts.pcaDims ?? 48;
       if (!Number.isInteger(pcaDims) || pcaDims < 0) throw new MedSegError('INVALID_ARGUMENT', `PCA dimensions must be a whole number ≥ 0 (got ${pcaDims}).`);
-      return new Dinov2Backbone(`dinov2:${sha.slice(0, 16)}`, model, dim, registers, {
+      // The projector is only a faster path: if it cannot start, the JS projection gives the same features.
+      const projector = pcaDims > 0 ? await PcaProjector.open().catch(() => undefined) : undefined;
+      return new Dinov2Backbone(`dinov2:${sha.slice(0, 16)}`, model, projector, dim, registers, {
         modelPath: opts.modelPath, size, fit, axes: opts.axes ?? 'axial', fuse: opts.fuse ?? 'mean',
         memoryBudgetBytes: opts.memoryBudgetBytes ?? 512 * 2 ** 20, outputBudgetBytes: opts.outputBudgetBytes ?? 256 * 2 ** 20,
         batchSize, normalize: opts.normalize ?? 'l2', pcaDims, intensity: opts.intensity, cacheDir: opts.cacheDir,
@@ -202,17 +207,18 @@ export class Dinov2Backbone implements FeatureBackbone {
           normalizeTokens(t, tl.dim, this.o.normalize);
           return t;
         });
+        const all = this.o.pcaDims > 0 ? concat(tokens) : undefined;
         if (this.o.pcaDims > 0 && !pca) {
-          pca = fitPca(concat(tokens), tl.dim, this.perAxisDim);
+          pca = fitPca(all!, tl.dim, this.perAxisDim);
           entry.putBlob('pca-mean', pca.mean);
           entry.putBlob('pca-components', pca.components);
           entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: pca.outDim } satisfies EntryMeta);
         } else if (this.o.pcaDims === 0 && !entry.getMeta()) {
           entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: 0 } satisfies EntryMeta);
         }
-        const projected = pca ? new Float32Array(patches * pca.outDim) : undefined;
+        const projected = pca ? await this.project(pca, all!) : undefined;
         batch.forEach((t, b) => {
-          const f = pca ? applyPca(pca, tokens[b], projected) : tokens[b];
+          const f = pca ? projected!.subarray(b * patches * pca.outDim, (b + 1) * patches * pca.outDim) : tokens[b];
           entry.put(slot(t.axis, t.index), encodeHalf(f));
         });
         this.slicesComputed += batch.length;
@@ -236,7 +242,13 @@ export class Dinov2Backbone implements FeatureBackbone {
 
   async dispose(): Promise<void> {
     await this.model.dispose();
+    await this.projector?.dispose();
     this.cache.dispose();
+  }
+
+  /** [n, modelDim] tokens → [n, pcaDims]: in onnxruntime when it can, else in JS. */
+  private project(pca: Pca, tokens: Float32Array): Promise<Float32Array> | Float32Array {
+    return this.projector ? this.projector.apply(pca, tokens) : applyPca(pca, tokens);
   }
 
   private entryFor(volume: Volume, intensity: IntensityOption): CacheEntry {
@@ -341,6 +353,7 @@ function sliceAccess(volume: Volume, axis: Axis, index: number): SliceAccess {
 }
 
 function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }

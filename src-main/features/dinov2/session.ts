@@ -58,14 +58,23 @@ export class OnnxModel {
     if (!existsSync(path)) {
       throw new MedSegError('MODEL_NOT_FOUND', 'The feature model file was not found.', { path });
     }
+    return OnnxModel.create(path, choice, path);
+  }
+
+  /**
+   * A small helper model built in memory (see projection.ts). Its threads do not spin-wait after a run: it runs
+   * between the backbone model's runs, whose threads would otherwise share the cores with idle spinners.
+   */
+  static fromBytes(bytes: Uint8Array, choice: ProviderChoice = 'cpu'): Promise<OnnxModel> {
+    return OnnxModel.create(bytes, choice, undefined, { session: { intra_op: { allow_spinning: '0' } } });
+  }
+
+  private static async create(source: string | Uint8Array, choice: ProviderChoice, path?: string, extra?: Record<string, unknown>): Promise<OnnxModel> {
     const failures: ProviderFailure[] = [];
     for (const provider of providerOrder(choice)) {
       try {
-        const session = await ort.InferenceSession.create(path, {
-          executionProviders: [provider],
-          graphOptimizationLevel: 'all',
-          logSeverityLevel: 3,
-        });
+        const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3, ...(extra ? { extra } : {}) };
+        const session = typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options);
         return new OnnxModel(session, provider, failures);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
@@ -94,14 +103,20 @@ export class OnnxModel {
    * on one session only compete for the same cores). Returns the named output's data and dims.
    */
   run(inputName: string, data: Float32Array, dims: readonly number[], outputName: string): Promise<{ data: Float32Array; dims: number[] }> {
+    return this.runFeeds({ [inputName]: { data, dims } }, outputName);
+  }
+
+  /** Like run, with several float32 inputs. */
+  runFeeds(inputs: Record<string, { data: Float32Array; dims: readonly number[] }>, outputName: string): Promise<{ data: Float32Array; dims: number[] }> {
     const next = this.queue.then(async () => {
-      const feeds = { [inputName]: new ort.Tensor('float32', data, dims) };
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, v] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', v.data, v.dims);
       let out: ort.InferenceSession.ReturnType;
       const t0 = performance.now();
       try {
         out = await this.session.run(feeds, [outputName]);
       } catch (e) {
-        const found: ValueInfo[] = [{ name: inputName, type: 'float32', shape: dims }];
+        const found: ValueInfo[] = Object.entries(inputs).map(([name, v]) => ({ name, type: 'float32', shape: v.dims }));
         throw new MedSegError('MODEL_MISMATCH', 'The feature model failed on this image.', {
           detail: `inputs given: ${describeValues(found)}; model expects: ${describeValues(this.inputs)}; error: ${e instanceof Error ? e.message : String(e)}`,
           cause: e,

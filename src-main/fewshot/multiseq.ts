@@ -89,6 +89,73 @@ export function trainMultiSequenceHead(kind: HeadKind, fused: FeatureVolume, lay
   return trainHead(kind, fused, scribbles, dims, { ...rest, augment });
 }
 
+/**
+ * PRESENCE-SPECIFIC HEADS. One dropout-trained head must serve the all-present rows and every one-missing row at
+ * once; a linear head cannot weigh the sequences the best way for all of those patterns together (measured on the
+ * BraTS case: FLAIR-out with the shared head scored below T2 alone). So, from the SAME labeled voxels (drawn with
+ * every sequence present, the protocol), one head per pattern is fitted on exactly the rows that pattern produces:
+ * the full head on the fused rows as they are, and one head per left-out sequence on the rows with that sequence's
+ * group and presence removed (dropInRow: the remaining groups rescaled S/(S−1), as a study without it gives). At
+ * prediction the head of the study's pattern is picked; any other pattern (two or more missing) uses the
+ * dropout-trained head, which has seen them all.
+ */
+export interface PresenceHeads {
+  layout: FusedLayout;
+  /** Dropout-trained head: the fallback for patterns without their own head (and what older readers load). */
+  fallback: TrainedHead;
+  /** Head for all sequences present; absent = the fallback serves that pattern too. */
+  full?: TrainedHead;
+  /** Per left-out sequence name (layout spelling): the head fitted on rows without it. */
+  leaveOneOut: Record<string, TrainedHead>;
+}
+
+export interface PresenceHeadOptions extends MultiSequenceTrainOptions {
+  /** 'own' (default): the all-present pattern gets a head fitted on the fused rows alone; 'fallback': it uses the dropout-trained head. */
+  full?: 'own' | 'fallback';
+}
+
+/** Every gathered row with the sequences `idx` removed (the rows a study lacking them would give). */
+export function withoutSequences(s: SampleSet, layout: FusedLayout, idx: number[]): SampleSet {
+  const x = s.x.slice(0, s.n * s.dim);
+  for (let r = 0; r < s.n; r++) dropInRow(x, r * s.dim, layout, idx);
+  return { ...s, x };
+}
+
+/** The dropout-trained head plus one head per presence pattern with at most one sequence missing. */
+export function trainPresenceHeads(kind: HeadKind, fused: FeatureVolume, layout: FusedLayout, scribbles: Uint8Array, dims: Vec3, opts: PresenceHeadOptions = {}): PresenceHeads {
+  const { full, ...rest } = opts;
+  const fallback = trainMultiSequenceHead(kind, fused, layout, scribbles, dims, rest);
+  const { dropout: _d, ...plain } = rest;
+  const leaveOneOut: Record<string, TrainedHead> = {};
+  if (layout.sequences.length >= 2) {
+    layout.sequences.forEach((name, s) => {
+      leaveOneOut[name] = trainHead(kind, fused, scribbles, dims, { ...plain, augment: (g) => withoutSequences(g, layout, [s]) });
+    });
+  }
+  const own = (full ?? 'own') === 'own' ? trainHead(kind, fused, scribbles, dims, plain) : undefined;
+  return { layout, fallback, full: own, leaveOneOut };
+}
+
+/**
+ * The head for a study in which the sequences `present` (names) are there: the full head, the leave-one-out head
+ * of the one missing sequence, or the dropout-trained fallback. Names are matched case-insensitively; a present
+ * sequence the heads never saw is a HEAD_MISMATCH naming it.
+ */
+export function presenceHead(p: PresenceHeads, present: string[]): { head: TrainedHead; pattern: string } {
+  const L = p.layout;
+  const low = new Set(present.map((x) => x.toLowerCase()));
+  for (const x of present) {
+    if (!L.sequences.some((s) => s.toLowerCase() === x.toLowerCase())) {
+      throw new MedSegError('HEAD_MISMATCH', `This model was trained on ${L.sequences.join(', ')}; it has never seen a sequence called "${x}". Name the sequences as when it was trained, or leave that one out.`);
+    }
+  }
+  const missing = L.sequences.filter((s) => !low.has(s.toLowerCase()));
+  if (missing.length === L.sequences.length) throw new MedSegError('INVALID_ARGUMENT', `None of the model's sequences (${L.sequences.join(', ')}) is in this study.`);
+  if (missing.length === 0) return { head: p.full ?? p.fallback, pattern: p.full ? 'all' : 'dropout' };
+  if (missing.length === 1 && p.leaveOneOut[missing[0]]) return { head: p.leaveOneOut[missing[0]], pattern: `without ${missing[0]}` };
+  return { head: p.fallback, pattern: 'dropout' };
+}
+
 export interface MultiSequenceSegmentInput extends Omit<SegmentInput, 'volume'> {
   layout: FusedLayout;
   /** The study's sequences on the reference grid (the guide is built from those not dropped). */
@@ -99,6 +166,8 @@ export interface MultiSequenceSegmentInput extends Omit<SegmentInput, 'volume'> 
   fusion?: LateFusionModel;
   /** Guide image for the propagation (default 'mean'). */
   guide?: GuideKind;
+  /** Presence-specific heads: when given, `head` is ignored and the head of the pattern present is used. */
+  presence?: PresenceHeads;
 }
 
 /**
@@ -114,10 +183,12 @@ export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Prom
     }
   }
   if (kept.length === 0) throw new MedSegError('INVALID_ARGUMENT', 'Every sequence was left out; keep at least one.');
-  const { layout: _l, sequences: _s, drop: _d, fusion, guide, ...rest } = inp;
+  const { layout: _l, sequences: _s, drop: _d, fusion, guide, presence, ...rest } = inp;
   // Sequences of the layout that this study lacks are already zero; only the ones present need dropping.
   const dropNames = [...drop].filter((d) => inp.layout.sequences.some((s) => s.toLowerCase() === d));
   const present = inp.layout.sequences.filter((s) => !dropNames.includes(s.toLowerCase()));
+  // The pattern is what the study holds after the drop: a layout sequence the study lacks counts as missing too.
+  if (presence) rest.head = presenceHead(presence, kept.map((s) => s.name)).head;
   const volume = makeGuide(guide ?? 'mean', kept, inp.scribbles);
   // The features object is keyed per guide and drop set: whatever segment() derives from a feature volume and
   // caches (block features, edge barriers) must not be reused for another guide. The voxel arrays are shared.
@@ -126,15 +197,15 @@ export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Prom
     const r = await segment({ ...rest, features, head: composeLateFusion(fusion, present), volume });
     return { ...r, guide: kept.map((s) => s.name) };
   }
-  if (inp.head.kind === 'linear' || dropNames.length === 0) {
-    const head = dropNames.length && inp.head.kind === 'linear' ? dropFromHead(inp.head, inp.layout, dropNames) : inp.head;
+  if (rest.head.kind === 'linear' || dropNames.length === 0) {
+    const head = dropNames.length && rest.head.kind === 'linear' ? dropFromHead(rest.head, inp.layout, dropNames) : rest.head;
     const r = await segment({ ...rest, features, head, volume });
     return { ...r, guide: kept.map((s) => s.name) };
   }
   // Prototype heads cannot be folded: zero the features in place for the call (restored afterwards, also on error).
   const restore = dropSequencesInPlace(inp.features, inp.layout, dropNames);
   try {
-    const r = await segment({ ...rest, features: { ...inp.features }, head: inp.head, volume });
+    const r = await segment({ ...rest, features: { ...inp.features }, head: rest.head, volume });
     return { ...r, guide: kept.map((s) => s.name) };
   } finally {
     restore();
@@ -353,6 +424,26 @@ function foldedFused(h: LinearHead, L: FusedLayout, kept: number[]): { W: Float6
     for (let q = 0; q < Math.min(P, h.positionChannels); q++) W[c * D + F + q] = u.w[c * u.D + F + q];
   }
   return { W, B };
+}
+
+/**
+ * The mean of linear heads' logits as one linear head (same classes, same fused layout): standardisation folded into
+ * raw weights, then averaged. Used to shrink a presence-specific head toward the dropout-trained one.
+ */
+export function averageLinearHeads(heads: LinearHead[]): LinearHead {
+  const first = heads[0];
+  const F = first.backbone.dim, D = F + 3, C = first.classes.length;
+  const W = new Float64Array(C * D), B = new Float64Array(C);
+  for (const h of heads) {
+    if (h.backbone.dim !== F || h.classes.join() !== first.classes.join()) throw new MedSegError('HEAD_MISMATCH', 'These heads were trained on different features or classes and cannot be combined.');
+    const u = unstandardise(h);
+    for (let c = 0; c < C; c++) {
+      for (let d = 0; d < F; d++) W[c * D + d] += u.w[c * u.D + d] / heads.length;
+      for (let q = 0; q < Math.min(3, h.positionChannels); q++) W[c * D + F + q] += u.w[c * u.D + F + q] / heads.length;
+      B[c] += u.b[c] / heads.length;
+    }
+  }
+  return rawLinearHead(first, W, B, F);
 }
 
 function rawLinearHead(like: LinearHead, W: Float64Array, B: Float64Array, dim: number): LinearHead {

@@ -7,6 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { MedSegError } from '../../src-shared';
 import type { TrainedHead } from './head';
+import { fusedLayout } from '../features/multiseq';
+import type { PresenceHeads } from './multiseq';
 
 const FORMAT = 'medseg-head';
 const VERSION = 1;
@@ -44,13 +46,19 @@ export function headToJson(h: TrainedHead): string {
   return JSON.stringify({ ...common, prototypes: b64(h.prototypes), protoClass: b64(h.protoClass), temperature: h.temperature });
 }
 
-export function headFromJson(text: string, path?: string): TrainedHead {
-  let raw: unknown;
+function parseJson(text: string, path?: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new MedSegError('HEAD_INVALID', 'This file is not a trained segmentation model (it is not valid JSON).', { path, cause: e });
   }
+}
+
+export function headFromJson(text: string, path?: string): TrainedHead {
+  return headFromObject(parseJson(text, path), path);
+}
+
+function headFromObject(raw: unknown, path?: string): TrainedHead {
   const r = schema.safeParse(raw);
   if (!r.success) throw new MedSegError('HEAD_INVALID', 'This file is not a trained segmentation model of this program, or it is damaged.', { path, detail: r.error.message.slice(0, 500) });
   const h = r.data;
@@ -66,20 +74,95 @@ export function headFromJson(text: string, path?: string): TrainedHead {
 }
 
 export async function saveHead(head: TrainedHead, path: string): Promise<void> {
+  await writeText(headToJson(head), path);
+}
+
+async function writeText(text: string, path: string): Promise<void> {
   try {
-    await writeFile(path, headToJson(head));
+    await writeFile(path, text);
   } catch (e) {
     throw new MedSegError('WRITE_FAILED', `Could not save the trained model to ${path}.`, { path, cause: e, detail: e instanceof Error ? e.message : String(e) });
   }
 }
 
 export async function loadHead(path: string): Promise<TrainedHead> {
-  let text: string;
+  return headFromJson(await readText(path), path);
+}
+
+async function readText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as { code?: string }).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE';
     throw new MedSegError(code, `Could not read the trained model file ${path}.`, { path, cause: e });
   }
-  return headFromJson(text, path);
+}
+
+/**
+ * Multi-sequence head files. The document IS an ordinary head file (the dropout-trained head, which serves every
+ * presence pattern), so readers that know nothing of sequences still load a working head; added to it:
+ * `sequences` (the names, in the fused layout's order) and `presence` (the presence-specific heads, each a complete
+ * head document). zod drops unknown keys, so older files load here and newer files load in older readers.
+ */
+const presenceSchema = z.object({
+  sequences: z.array(z.string().min(1)).min(1),
+  presence: z.object({ full: z.unknown().optional(), leaveOneOut: z.record(z.string(), z.unknown()) }).optional(),
+});
+
+export interface LoadedHead {
+  head: TrainedHead;
+  /** The sequence names of a multi-sequence head (fused layout order); absent for a single-image head. */
+  sequences?: string[];
+  presence?: PresenceHeads;
+}
+
+export function presenceHeadsToJson(p: PresenceHeads): string {
+  const doc = (h: TrainedHead): unknown => JSON.parse(headToJson(h));
+  const presence = { full: p.full ? doc(p.full) : undefined, leaveOneOut: Object.fromEntries(Object.entries(p.leaveOneOut).map(([k, h]) => [k, doc(h)])) };
+  return JSON.stringify({ ...(doc(p.fallback) as object), sequences: p.layout.sequences, presence });
+}
+
+/** Sequence names from a fused backbone id "multiseq[T1,T2]:filters" (head files saved before `sequences` existed). */
+function sequencesFromId(id: string): string[] | undefined {
+  const m = /^multiseq\[([^\]]*)\]:/.exec(id);
+  return m ? m[1].split(',').filter((x) => x.length > 0) : undefined;
+}
+
+export function loadedHeadFromJson(text: string, path?: string): LoadedHead {
+  const raw = parseJson(text, path);
+  const head = headFromObject(raw, path);
+  const extra = presenceSchema.safeParse(raw);
+  const sequences = extra.success ? extra.data.sequences : sequencesFromId(head.backbone.id);
+  if (!sequences) return { head };
+  const damaged = (detail: string): MedSegError => new MedSegError('HEAD_INVALID', 'The trained model file is damaged.', { path, detail });
+  const S = sequences.length, dim = head.backbone.dim;
+  if (dim % S !== 0 || dim / S < 2) throw damaged(`${dim} channels do not split into ${S} sequences`);
+  const G = dim / S - 1;
+  const prefix = `${sequences[0]}:`;
+  const groupNames = head.backbone.names.slice(0, G).map((n) => (n.startsWith(prefix) ? n.slice(prefix.length) : n));
+  const layout = fusedLayout(sequences, groupNames);
+  const pres = extra.success ? extra.data.presence : undefined;
+  if (!pres) return { head, sequences };
+  const sub = (raw2: unknown, what: string): TrainedHead => {
+    const h = headFromObject(raw2, path);
+    if (h.backbone.dim !== dim || h.classes.join() !== head.classes.join() || h.kind !== head.kind) throw damaged(`${what}: another layout or classes than the main head`);
+    return h;
+  };
+  const leaveOneOut: Record<string, TrainedHead> = {};
+  for (const [name, raw2] of Object.entries(pres.leaveOneOut)) {
+    const s = sequences.find((q) => q.toLowerCase() === name.toLowerCase());
+    if (!s) throw damaged(`leave-one-out head for unknown sequence ${name}`);
+    leaveOneOut[s] = sub(raw2, `without ${name}`);
+  }
+  const full = pres.full === undefined ? undefined : sub(pres.full, 'full');
+  return { head, sequences, presence: { layout, fallback: head, full, leaveOneOut } };
+}
+
+export async function savePresenceHeads(p: PresenceHeads, path: string): Promise<void> {
+  await writeText(presenceHeadsToJson(p), path);
+}
+
+/** A head file of either kind: single-image, or multi-sequence with its sequences and presence-specific heads. */
+export async function loadHeadFile(path: string): Promise<LoadedHead> {
+  return loadedHeadFromJson(await readText(path), path);
 }

@@ -9,6 +9,7 @@ import { createFilterBackbone, saveHead, segment, trainHead, type HeadKind } fro
 import type { CliCommand, CliContext } from '../command';
 import { parseSequenceSpec, resolveDrop, type SequenceSpec } from '../../engine/multiseq/spec';
 import { openStudy, runMultiSequence } from '../../engine/multiseq/pipeline';
+import { savePresenceHeads } from '../../fewshot/serialize';
 
 export type BackboneName = 'filters' | 'dinov2' | 'hybrid';
 
@@ -125,7 +126,8 @@ async function segmentStudy(specs: SequenceSpec[], o: { labels: string; out: str
     bar.stop();
   }
   const warnings = [...study.warnings, ...(await writeSegmentation(reference, r.labels, o.out, o.force))];
-  if (o.saveHead) await saveHead(r.head, o.saveHead);
+  // The file is an ordinary head file (the dropout-trained head) plus the sequence names and presence-specific heads.
+  if (o.saveHead) await savePresenceHeads(r.presence ?? { layout: r.backbone.layout, fallback: r.head, leaveOneOut: {} }, o.saveHead);
   await bb.dispose?.();
   ctx.json({
     written: o.out, warnings, head: o.saveHead ?? null, backbone: r.backbone.id, provider: bb.provider, headKind: kind, classes: r.head.classes,

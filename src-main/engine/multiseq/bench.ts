@@ -11,21 +11,25 @@ import { openVolume, resampleData, resampleVolume } from '../../io';
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
 import { createMultiSequenceBackbone, fusedGuide } from '../../features/multiseq';
 import { diceAll, segment, simulateAnnotation, trainHead, type AnnotatorMode, type HeadKind } from '../../fewshot';
-import { applyMethod, cropToStudy, DEFAULT_METHOD, fitMethod, pasteFromStudy, prepareStudy, type MultiSequenceMethod } from './pipeline';
+import { applyMethod, cropToStudy, DEFAULT_METHOD, DROPOUT_METHOD, fitMethod, pasteFromStudy, prepareStudy, type MultiSequenceMethod } from './pipeline';
 
-export { DEFAULT_METHOD, type MultiSequenceMethod };
+export { DEFAULT_METHOD, DROPOUT_METHOD, type MultiSequenceMethod };
 import { assembleStudy, type MultiSequenceStudy } from './study';
 
 export type MultiSequenceSetting = 'all' | 'single' | 'drop';
 
 /** The ablation: each idea of issue 7 on its own against the earlier method (first row). */
+const PREVIOUS: MultiSequenceMethod = { ...DROPOUT_METHOD, name: 'previous result: one dropout-trained head' };
+
 export const ABLATION_METHODS: MultiSequenceMethod[] = [
+  PREVIOUS,
+  { ...DEFAULT_METHOD, name: 'leave-one-out heads, dropout head when all present', presence: 'fallback', about: 'as the result, but the all-present pattern keeps the dropout-trained head (only the one-missing patterns get their own)' },
   { name: 'previous: fused + mean guide', fusion: 'early', guide: 'mean', dropout: {}, about: 'fused head, dropout copies with every subset of sequences missing, mean-intensity guide (the method before this work)' },
   { name: '+ stroke guide', fusion: 'early', guide: 'strokes', dropout: {}, about: 'as previous, guide = stroke-discriminant combination of the sequences' },
   { name: '+ single-drop copies (all four)', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1 }, about: 'as above, dropout copies with one sequence missing, every sequence for every voxel (rate 4/5)' },
-  { name: 'result without dropout', fusion: 'early', guide: 'strokes', dropout: false, about: 'the result trained without any dropout copy (what dropout is worth when a sequence is missing)' },
-  { name: 'result + late fusion (β = 0.5)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5 }, about: 'the result\'s head averaged (log-probabilities) with one head per present sequence' },
-  { name: 'result + late fusion, stroke-weighted', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5, weighting: 'strokes' }, about: 'late fusion with the per-sequence heads weighted by their leave-one-slice-out skill on the strokes' },
+  { name: 'previous result without dropout', fusion: 'early', guide: 'strokes', dropout: false, about: 'the previous result trained without any dropout copy (what dropout is worth when a sequence is missing)' },
+  { name: 'previous result + late fusion (β = 0.5)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5 }, about: 'the previous result\'s head averaged (log-probabilities) with one head per present sequence' },
+  { name: 'previous result + late fusion, stroke-weighted', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5, weighting: 'strokes' }, about: 'late fusion with the per-sequence heads weighted by their leave-one-slice-out skill on the strokes' },
   { name: 'per-sequence heads only (β = 0)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0 }, about: 'mean of the per-sequence heads alone (no fused head), stroke guide' },
 ];
 
@@ -53,6 +57,11 @@ export interface MultiSequenceBenchInput {
   head?: HeadKind;
   /** Methods to run; the first is the result. Default [DEFAULT_METHOD]. */
   methods?: MultiSequenceMethod[];
+  /**
+   * Other annotations of the same case (k values besides `k`), run for `methods` only (all + each left out, and the
+   * singles): a check that a method's gain is not one annotation's luck. Rows carry their k.
+   */
+  robustness?: { ks: number[]; methods: MultiSequenceMethod[] };
   onNote?: (s: string) => void;
   onRow?: (r: MultiSequenceBenchRow) => void;
 }
@@ -94,12 +103,14 @@ export async function runMultiSequenceBench(inp: MultiSequenceBenchInput): Promi
     rows.push(r3);
     inp.onRow?.(r3);
   };
-  for (const mode of inp.modes) {
-    const { scribbles } = simulateAnnotation({ reference: ref, image: guideAll.data, dims: prep.dims, modality: guideAll.modality, classes: inp.classes, k: inp.k, mode });
+  const runs: { mode: AnnotatorMode; k: number; methods: MultiSequenceMethod[] }[] = inp.modes.map((mode) => ({ mode, k: inp.k, methods }));
+  for (const k of inp.robustness?.ks ?? []) for (const mode of inp.modes) runs.push({ mode, k, methods: inp.robustness!.methods });
+  for (const { mode, k, methods: ms } of runs) {
+    const { scribbles } = simulateAnnotation({ reference: ref, image: guideAll.data, dims: prep.dims, modality: guideAll.modality, classes: inp.classes, k, mode });
     let labeled = 0;
     for (let i = 0; i < scribbles.length; i++) if (scribbles[i]) labeled++;
-    const base = { mode, k: inp.k, labeledVoxels: labeled };
-    for (const m of methods) {
+    const base = { mode, k, labeledVoxels: labeled };
+    for (const m of ms) {
       const t0 = performance.now();
       const fit = fitMethod(m, headKind, fused, mb, scribbles, prep);
       const trainMs = performance.now() - t0;
@@ -129,11 +140,15 @@ export interface MultiSequenceTargets {
   beatsBestSingle: boolean;
   /** all − worst left-out Dice. */
   dropLoss: number;
+  /** Mean Dice over the left-out rows. */
+  meanDrop: number;
   dropWithin005: boolean;
 }
 
-export function multiSequenceTargets(rows: MultiSequenceBenchRow[], mode: AnnotatorMode, method: string): MultiSequenceTargets | undefined {
-  const rs = rows.filter((r) => r.mode === mode);
+export function multiSequenceTargets(rows: MultiSequenceBenchRow[], mode: AnnotatorMode, method: string, k?: number): MultiSequenceTargets | undefined {
+  // Without k: the annotation of the mode's first row (the protocol's k; robustness rows come after it).
+  const kk = k ?? rows.find((r) => r.mode === mode)?.k;
+  const rs = rows.filter((r) => r.mode === mode && r.k === kk);
   const all = rs.find((r) => r.setting === 'all' && r.method === method);
   const singles = rs.filter((r) => r.setting === 'single');
   const drops = rs.filter((r) => r.setting === 'drop' && r.method === method);
@@ -144,6 +159,7 @@ export function multiSequenceTargets(rows: MultiSequenceBenchRow[], mode: Annota
   return {
     all: all.dice, bestSingle: { sequence: best.sequence, dice: best.dice }, worstDrop: { sequence: worst.sequence, dice: worst.dice },
     beatsBestSingle: all.dice > best.dice, dropLoss: loss, dropWithin005: loss <= 0.05,
+    meanDrop: Math.round((drops.reduce((a, r) => a + r.dice, 0) / drops.length) * 1000) / 1000,
   };
 }
 
@@ -159,7 +175,8 @@ export function multiSequenceReport(caseName: string, note: string, res: MultiSe
     `Method: ${main.about}.`, '');
   const modes = [...new Set(res.rows.map((r) => r.mode))];
   for (const mode of modes) {
-    const rs = res.rows.filter((r) => r.mode === mode);
+    const k0 = res.rows.find((r) => r.mode === mode)!.k;
+    const rs = res.rows.filter((r) => r.mode === mode && r.k === k0);
     const all = rs.find((r) => r.setting === 'all' && r.method === main.name);
     md.push(`${h}# ${mode} mode, k = ${rs[0].k} (${rs[0].labeledVoxels} labeled voxels)`, '', '| setting | sequences seen | Dice | update ms |', '|---|---|---|---|');
     if (all) md.push(`| all ${res.sequences.length} sequences | ${res.sequences.join(' + ')} | **${f3(all.dice)}** | ${all.updateMs} |`);
@@ -175,15 +192,27 @@ export function multiSequenceReport(caseName: string, note: string, res: MultiSe
   }
   if (res.methods.length > 1) {
     md.push(`${h}# What each idea is worth (same features, same strokes)`, '',
-      `| method | ${modes.map((m) => `${m}: all | ${m}: worst left out | ${m}: loss`).join(' | ')} |`, `|---|${modes.map(() => '---|---|---|').join('')}`);
+      `| method | ${modes.map((m) => `${m}: all | ${m}: worst left out | ${m}: loss | ${m}: mean left out`).join(' | ')} |`, `|---|${modes.map(() => '---|---|---|---|').join('')}`);
     for (const m of res.methods) {
       const cells = modes.map((mode) => {
         const tg = multiSequenceTargets(res.rows, mode, m.name);
-        return tg ? `${f3(tg.all)} | ${f3(tg.worstDrop.dice)} (${tg.worstDrop.sequence}) | ${f3(tg.dropLoss)}` : '– | – | –';
+        return tg ? `${f3(tg.all)} | ${f3(tg.worstDrop.dice)} (${tg.worstDrop.sequence}) | ${f3(tg.dropLoss)} | ${f3(tg.meanDrop)}` : '– | – | – | –';
       });
       md.push(`| ${m.name}${m === main ? ' (**result**)' : ''} | ${cells.join(' | ')} |`);
     }
     md.push('', ...res.methods.map((m) => `- *${m.name}*: ${m.about}.`), '');
+  }
+  const extra = [...new Set(res.rows.map((r) => r.k))];
+  if (extra.length > 1) {
+    const ms = [...new Set(res.rows.filter((r) => r.k !== res.rows[0].k && r.method).map((r) => r.method))];
+    md.push(`${h}# Across annotations (other k, same case)`, '',
+      'The same methods on the annotations the simulated annotator draws for other k: a gain that holds across them is not one annotation\'s luck. "mean left out" = mean Dice over the four one-missing rows.', '',
+      '| k | mode | method | all | worst left out | loss | mean left out | best single |', '|---|---|---|---|---|---|---|---|');
+    for (const k of extra.sort((a, b) => a - b)) for (const mode of modes) for (const m of ms) {
+      const tg = multiSequenceTargets(res.rows, mode, m, k);
+      if (tg) md.push(`| ${k} | ${mode} | ${m} | ${f3(tg.all)} | ${f3(tg.worstDrop.dice)} (${tg.worstDrop.sequence}) | ${f3(tg.dropLoss)} | ${f3(tg.meanDrop)} | ${f3(tg.bestSingle.dice)} (${tg.bestSingle.sequence}) |`);
+    }
+    md.push('');
   }
   return md.join('\n');
 }
@@ -350,6 +379,7 @@ export async function bratsSection(dataDir: string, o: BratsSectionOptions): Pro
   const result = await runMultiSequenceBench({
     study, reference, classes: [1], k: 3, modes: ['scribble', 'slice'], backbone: o.backbone,
     methods: o.ablation === false ? [DEFAULT_METHOD] : [DEFAULT_METHOD, ...ABLATION_METHODS],
+    robustness: o.ablation === false ? undefined : { ks: [2, 4, 5], methods: [DEFAULT_METHOD, PREVIOUS] },
     onNote: o.onNote,
     onRow: (r) => o.onNote?.(`  ${r.mode} ${r.setting} ${r.sequence || 'all'}${r.method ? ` [${r.method}]` : ''}: Dice ${r.dice.toFixed(3)} (${r.updateMs} ms)`),
   });

@@ -44,6 +44,23 @@ export function contentBox(sequences: Sequence[], strokes?: Uint8Array, margin =
   return { lo: a, size, full: [...full] };
 }
 
+/**
+ * 1 where every sequence that covers the voxel holds its background value (contentBox's definition): the empty frame
+ * around a skull-stripped brain, which no stroke or head has anything to say about. Null when some sequence has no
+ * single background value (its corners differ), so nothing can be called empty.
+ */
+export function backgroundMask(sequences: Sequence[]): Uint8Array | null {
+  const [nx, ny, nz] = sequences[0].volume.dims;
+  const out = new Uint8Array(nx * ny * nz).fill(1);
+  for (const s of sequences) {
+    const d = s.volume.data;
+    const c = [0, nx - 1].flatMap((i) => [0, ny - 1].flatMap((j) => [0, nz - 1].map((k) => d[i + nx * (j + ny * k)])));
+    if (!c.every((v) => v === c[0])) return null;
+    for (let p = 0; p < out.length; p++) if (s.coverage[p] && d[p] !== c[0]) out[p] = 0;
+  }
+  return out;
+}
+
 export function cropArray<T extends Float32Array | Uint8Array | Int16Array | Int32Array | Uint16Array | Int8Array | Uint32Array | Float64Array>(src: T, box: CropBox): T {
   const [fx, fy] = box.full, [sx, sy, sz] = box.size, [ox, oy, oz] = box.lo;
   const out = new (src.constructor as new (n: number) => T)(sx * sy * sz);

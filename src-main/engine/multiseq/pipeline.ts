@@ -8,9 +8,11 @@ import type { Vec3, Volume } from '../../../src-shared';
 import { openVolume } from '../../io';
 import type { ExtractOptions, FeatureBackbone, FeatureVolume } from '../../features/types';
 import { createMultiSequenceBackbone, type GuideKind, type MultiSequenceBackbone, type SequenceInput } from '../../features/multiseq';
-import { composeLateFusion, segmentMultiSequence, trainLateFusion, trainMultiSequenceHead, type LateFusionModel, type LateFusionOptions, type SequenceDropoutOptions } from '../../fewshot/multiseq';
+import { composeLateFusion, presenceHead, segmentMultiSequence, trainLateFusion, trainMultiSequenceHead, trainPresenceHeads, type LateFusionModel, type LateFusionOptions, type PresenceHeads, type SequenceDropoutOptions } from '../../fewshot/multiseq';
+import { MedSegError } from '../../../src-shared';
 import type { HeadKind, RefineLevel, SegmentResult, TrainedHead } from '../../fewshot';
-import { contentBox, cropArray, cropSequences, pasteArray, type CropBox } from './crop';
+import type { LoadedHead } from '../../fewshot/serialize';
+import { backgroundMask, contentBox, cropArray, cropSequences, pasteArray, type CropBox } from './crop';
 import { resolveSequenceNames, type SequenceSpec } from './spec';
 import { assembleStudy, guessSequenceName, type MultiSequenceStudy, type Sequence, type SequenceName } from './study';
 
@@ -23,18 +25,34 @@ export interface MultiSequenceMethod {
   guide: GuideKind;
   dropout: SequenceDropoutOptions | false;
   late?: LateFusionOptions;
+  /**
+   * Presence-specific heads (fewshot/multiseq.ts trainPresenceHeads): one head per pattern with at most one sequence
+   * missing, the dropout-trained head for the rest. 'own': the all-present pattern has its own head; 'fallback': it
+   * uses the dropout-trained head. Absent: one dropout-trained head for every pattern.
+   */
+  presence?: 'own' | 'fallback';
   /** One line for the report: what this method changes. */
   about: string;
 }
 
 /**
- * The method used by `medseg segment`/`bench` with several images: fused head, one dropout copy per labeled voxel
- * with one sequence missing (not pairs or triples; sequences in turn), stroke-discriminant guide. Chosen on the measured ablation in bench/report.md
- * (scribble mode first), by principle rather than by searching settings on the reference.
+ * The method used by `medseg segment`/`bench` with several images: presence-specific heads (one for all sequences,
+ * one per sequence left out, each fitted on the rows that pattern gives) over the fused features, the
+ * dropout-trained head (one dropout copy per labeled voxel with one sequence missing, sequences in turn) for any
+ * other pattern, stroke-discriminant guide. Chosen on the measured ablation in bench/report.md, by principle rather
+ * than by searching settings on the reference; the presence heads were also checked at k = 2, 4, 5 (the
+ * "across annotations" table) so that the choice does not rest on one annotation.
+ * `dropout` and `guide` are what the app's interactive runner reads.
  */
 export const DEFAULT_METHOD: MultiSequenceMethod = {
+  name: 'presence-specific heads + stroke guide', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, presence: 'own',
+  about: 'one fused head per presence pattern with at most one sequence missing (all present; each sequence left out), fitted on the same labeled voxels with that sequence removed; other patterns use the dropout-trained head (each labeled voxel also seen once with one sequence missing, rate 1/2); propagation guided by the stroke-discriminant combination of the sequences present',
+};
+
+/** The method before presence-specific heads (one dropout-trained head for every pattern), kept for the ablation. */
+export const DROPOUT_METHOD: MultiSequenceMethod = {
   name: 'fused + stroke guide + one single-drop copy', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 },
-  about: 'fused head; each labeled voxel also seen once with one sequence missing (the sequences taken in turn, dropout rate 1/2); propagation guided by the stroke-discriminant combination of the sequences',
+  about: 'one fused head for every pattern; each labeled voxel also seen once with one sequence missing (the sequences taken in turn, dropout rate 1/2); propagation guided by the stroke-discriminant combination of the sequences',
 };
 
 export interface OpenStudyOptions {
@@ -81,6 +99,7 @@ export function pasteFromStudy(a: Uint8Array, p: PreparedStudy): Uint8Array {
 export interface MethodFit {
   head: TrainedHead;
   fusion?: LateFusionModel;
+  presence?: PresenceHeads;
 }
 
 /** Train the method's head(s) on fused features (strokes on the prepared grid). */
@@ -91,12 +110,16 @@ export function fitMethod(m: MultiSequenceMethod, kind: HeadKind, features: Feat
     const fusion = trainLateFusion(features, mb.layout, scribbles, prep.dims, { ...opts, ...m.late });
     return { head: fusion.fused, fusion };
   }
+  if (m.presence) {
+    const presence = trainPresenceHeads(kind, features, mb.layout, scribbles, prep.dims, { ...opts, full: m.presence });
+    return { head: presence.fallback, presence };
+  }
   return { head: trainMultiSequenceHead(kind, features, mb.layout, scribbles, prep.dims, opts) };
 }
 
 /** Predict with a fitted method, the `drop` sequences left out (features untouched). */
 export function applyMethod(m: MultiSequenceMethod, fit: MethodFit, features: FeatureVolume, mb: MultiSequenceBackbone, scribbles: Uint8Array, prep: PreparedStudy, o: { drop?: string[]; refine?: RefineLevel; signal?: AbortSignal } = {}): Promise<SegmentResult & { guide: string[] }> {
-  return segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head: fit.head, fusion: fit.fusion, guide: m.guide, drop: o.drop, refine: o.refine, signal: o.signal });
+  return segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles, head: fit.head, fusion: fit.fusion, presence: fit.presence, guide: m.guide, drop: o.drop, refine: o.refine, signal: o.signal });
 }
 
 export interface MultiSequenceRunOptions {
@@ -118,6 +141,8 @@ export interface MultiSequenceRunResult {
   /** On the full reference grid. */
   labels: Uint8Array;
   head: TrainedHead;
+  /** The presence-specific heads when the method has them (what `--save-head` stores with the head). */
+  presence?: PresenceHeads;
   backbone: MultiSequenceBackbone;
   timings: Record<string, number>;
   guide: string[];
@@ -139,7 +164,52 @@ export async function runMultiSequence(study: MultiSequenceStudy, o: MultiSequen
   // The saved head is the one that predicted with every sequence: the late-fusion composite when there is one.
   const head = fit.fusion ? composeLateFusion(fit.fusion, mb.layout.sequences) : fit.head;
   return {
-    labels: pasteFromStudy(r.labels, prep), head, backbone: mb, guide: r.guide, box: prep.box,
+    labels: pasteFromStudy(r.labels, prep), head, presence: fit.presence, backbone: mb, guide: r.guide, box: prep.box,
     timings: { features: t1 - t0, train: t2 - t1, ...r.timings },
   };
+}
+
+export interface ApplyToStudyOptions {
+  backbone: FeatureBackbone;
+  onProgress?: ExtractOptions['onProgress'];
+  signal?: AbortSignal;
+}
+
+export interface ApplyToStudyResult {
+  /** On the full reference grid. */
+  labels: Uint8Array;
+  /** The head's sequences the study lacks (treated as missing). */
+  missing: string[];
+  /** Which head served the study: 'all', 'without <name>' or 'dropout' (see presenceHead). */
+  pattern: string;
+  backbone: MultiSequenceBackbone;
+  timings: Record<string, number>;
+}
+
+/**
+ * A saved multi-sequence head on another study that holds some of its sequences (no strokes there, so the head's
+ * per-voxel answer, as `medseg apply` gives for one image). The features are laid out by the HEAD's sequences, the
+ * ones the study lacks left zero with presence 0, and the presence-specific head of that pattern predicts. A
+ * sequence the head never saw is refused (HEAD_MISMATCH naming it) before any feature is computed.
+ */
+export async function applyToStudy(study: MultiSequenceStudy, loaded: LoadedHead, o: ApplyToStudyOptions): Promise<ApplyToStudyResult> {
+  const seqs = loaded.sequences;
+  if (!seqs) throw new MedSegError('HEAD_MISMATCH', 'This trained model was made on a single image; apply it with one --image.');
+  const names = study.sequences.map((s) => s.name);
+  for (const n of names) {
+    if (!seqs.some((s) => s.toLowerCase() === n.toLowerCase())) {
+      throw new MedSegError('HEAD_MISMATCH', `This model was trained on ${seqs.join(', ')}; it has never seen a sequence called "${n}". Name the images as when it was trained (e.g. --image t2=…), or leave that one out.`);
+    }
+  }
+  const missing = seqs.filter((s) => !names.some((n) => n.toLowerCase() === s.toLowerCase()));
+  const head = loaded.presence ? presenceHead(loaded.presence, names) : { head: loaded.head, pattern: 'dropout' };
+  const prep = prepareStudy(study);
+  const mb = createMultiSequenceBackbone(o.backbone, seqs);
+  const t0 = performance.now();
+  const features = await mb.extract(prep.inputs, { onProgress: o.onProgress, signal: o.signal });
+  const t1 = performance.now();
+  const r = await segmentMultiSequence({ features, layout: mb.layout, sequences: prep.inputs, scribbles: new Uint8Array(0), head: head.head, refine: 'none', backboneId: mb.id, signal: o.signal });
+  const empty = backgroundMask(prep.sequences);
+  if (empty) for (let v = 0; v < r.labels.length; v++) if (empty[v]) r.labels[v] = 0;
+  return { labels: pasteFromStudy(r.labels, prep), missing, pattern: head.pattern, backbone: mb, timings: { features: t1 - t0, ...r.timings } };
 }

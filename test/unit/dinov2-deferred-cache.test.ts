@@ -161,6 +161,25 @@ describe('DINOv2 on a cold cache', () => {
   });
 });
 
+describe('batching', () => {
+  it('does not change PCA features: the basis is fitted on the first (visible) slice alone', async () => {
+    const vol = phantomCT(30, 30, 5);
+    const common = { modelPath: TINY, size: 42, pcaDims: 6, cacheDir: null, provider: 'cpu' as const };
+    const one = await createDinov2Backbone({ ...common, batchSize: 1 });
+    const three = await createDinov2Backbone({ ...common, batchSize: 3 });
+    const order = [2, 0, 1, 3, 4];
+    const a = await one.extract(vol, { slices: order });
+    const b = await three.extract(copyOf(vol), { slices: order });
+    for (let k = 0; k < 5; k++) {
+      const x = a.slices[k]!, y = b.slices[k]!;
+      let maxd = 0;
+      for (let i = 0; i < x.length; i++) maxd = Math.max(maxd, Math.abs(x[i] - y[i]));
+      expect(maxd).toBeLessThan(2e-3);
+    }
+    await one.dispose(); await three.dispose();
+  });
+});
+
 describe('default batch size', () => {
   it('is 1 on CPU (the visible slice runs alone) and 4 on GPU providers', async () => {
     expect(defaultBatchSize('cpu')).toBe(1);

@@ -4,8 +4,8 @@
  *
  * Choices (see bench/dinov2-report.md for numbers):
  * - Slices are computed in the caller's priority order (visible first), in batches; runs are queued.
- * - PCA (default 48 of 384 dims) is fitted on the first batch computed for a volume and stored with the cache
- *   entry, so every later slice, axis and session uses the same basis.
+ * - PCA (default 48 of 384 dims) is fitted on the first slice computed for a volume (the visible one) and stored
+ *   with the cache entry, so every later slice, axis and session uses the same basis.
  * - Three axes (option): axial, sagittal and coronal slices are each run through the model; per voxel the three
  *   results are averaged ('mean', default: same dim, smooths slice-direction noise) or concatenated ('concat',
  *   3× dim). Every sagittal/coronal slice is needed before the first axial slice can be assembled.
@@ -45,7 +45,7 @@ export interface Dinov2Options {
   memoryBudgetBytes?: number;
   /** Memory budget for voxel-resolution slices handed out (default 256 MiB). */
   outputBudgetBytes?: number;
-  /** Slices per model run; default per provider (defaultBatchSize). The first batch also fits the PCA. */
+  /** Slices per model run; default per provider (defaultBatchSize). Features do not depend on it (beyond float rounding in the model). */
   batchSize?: number;
   normalize?: TokenNorm;
   /** Output channels after PCA (default 48); 0 keeps the model's D. */
@@ -170,7 +170,7 @@ export class Dinov2Backbone implements FeatureBackbone {
     const layouts = this.layouts(volume);
     let pca = this.loadPca(entry);
 
-    // Work list in priority order: with three axes the first axial batch (which fits the PCA) comes first, then
+    // Work list in priority order: with three axes the first axial batch (its first slice fits the PCA) comes first, then
     // every sagittal/coronal slice (all are needed for any axial slice), then the remaining axial slices.
     const axial = [...new Set(order)].map((index) => ({ axis: 2 as Axis, index }));
     const tasks = this.o.axes === 'all'
@@ -209,7 +209,9 @@ export class Dinov2Backbone implements FeatureBackbone {
         });
         const all = this.o.pcaDims > 0 ? concat(tokens) : undefined;
         if (this.o.pcaDims > 0 && !pca) {
-          pca = fitPca(all!, tl.dim, this.perAxisDim);
+          // Fitted on the first (visible) slice alone, whatever the batch size: the fit's cost grows with its
+          // samples and is on the path to the first visible slice, and the basis does not depend on the batching.
+          pca = fitPca(tokens[0], tl.dim, this.perAxisDim);
           entry.putBlob('pca-mean', pca.mean);
           entry.putBlob('pca-components', pca.components);
           entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: pca.outDim } satisfies EntryMeta);

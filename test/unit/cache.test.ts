@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FeatureCache, cacheKey, defaultCacheDir, volumeContentHash } from '../../src-main/features/cache';
 import { ByteLru } from '../../src-main/features/cache/lru';
+import { SpareBuffer } from '../../src-main/features/cache/spare';
 import { HALF_TO_FLOAT, decodeHalfArray, encodeHalf, toHalf } from '../../src-main/features/cache/fp16';
 import { createDinov2Backbone } from '../../src-main/features/dinov2';
 import { TINY, phantomCT } from './dinov2-helpers';
@@ -40,6 +41,40 @@ describe('byte LRU', () => {
     expect(evicted).toEqual(['b']);
     expect(lru.byteLength).toBe(30);
     expect(lru.has('a') && lru.has('c') && lru.has('d')).toBe(true);
+  });
+});
+
+describe('spare output buffer', () => {
+  it('hands out the prepared zeroed array once, never one it already gave out', async () => {
+    const sp = new SpareBuffer();
+    const plain = sp.take(1000); // nothing prepared: a new array
+    expect(plain.length).toBe(1000);
+    await sp.prepare(1000);
+    const first = sp.take(1000);
+    expect(first.length).toBe(1000);
+    expect(first.every((v) => v === 0)).toBe(true);
+    first.fill(7); // the caller keeps and writes it
+    await sp.prepare(1000); // the one take() started
+    const second = sp.take(1000);
+    expect(second).not.toBe(first);
+    expect(second.every((v) => v === 0)).toBe(true);
+    expect(first[999]).toBe(7);
+    // A different size gets a new array, zeroed, not the spare.
+    const other = sp.take(10);
+    expect(other.length).toBe(10);
+    expect(other.every((v) => v === 0)).toBe(true);
+    sp.dispose();
+  });
+
+  it('never hands out an array while it is still being filled', async () => {
+    const sp = new SpareBuffer();
+    const p = sp.prepare(4_000_000);
+    const meanwhile = sp.take(4_000_000);
+    await p;
+    const prepared = sp.take(4_000_000);
+    expect(prepared).not.toBe(meanwhile);
+    expect(prepared[3_999_999]).toBe(0);
+    sp.dispose();
   });
 });
 

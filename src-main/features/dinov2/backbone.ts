@@ -18,6 +18,7 @@ import { FeatureCache, cacheKey, cacheKeyPrefix, contentHashKnown, type CacheEnt
 import { encodeHalf } from '../cache/fp16';
 import { sliceLayout, type FitMode, type SliceLayout } from './layout';
 import { lazySlices } from '../cache/lazy';
+import { SpareBuffer } from '../cache/spare';
 import { applyPca, fitPca, type Pca } from './pca';
 import { defaultIntensity, intensityRange, writeInput, type IntensityOption, type SliceAccess } from './preprocess';
 import { OnnxModel, type ProviderChoice, type ProviderName } from './session';
@@ -71,6 +72,8 @@ export class Dinov2Backbone implements FeatureBackbone {
   /** The cache entry of each open volume: keys cost a hash of every voxel, and a deferred entry must be reused. */
   private readonly entries = new WeakMap<Volume, CacheEntry>();
   private input: Float32Array | undefined;
+  /** The next voxel-resolution slice's memory, faulted in while the model runs (see cache/spare.ts). */
+  private readonly spare = new SpareBuffer();
 
   private constructor(
     readonly id: string,
@@ -187,6 +190,7 @@ export class Dinov2Backbone implements FeatureBackbone {
     }
     const total = tasks.length;
     let done = total - missing.length;
+    const outputReady = this.spare.prepare(nx * ny * this.dim);
     opts.onProgress?.({ done, total, provider: this.provider });
 
     try {
@@ -230,6 +234,8 @@ export class Dinov2Backbone implements FeatureBackbone {
         // through to disk and memory stays bounded.
         if (entry.deferred && s < missing.length) entry.flush();
       }
+      // Before the deferred flush is scheduled: awaiting I/O after it would let the flush run before we return.
+      await outputReady;
     } finally {
       entry.flushSoon();
     }
@@ -245,6 +251,7 @@ export class Dinov2Backbone implements FeatureBackbone {
   async dispose(): Promise<void> {
     await this.model.dispose();
     await this.projector?.dispose();
+    this.spare.dispose();
     this.cache.dispose();
   }
 
@@ -302,7 +309,7 @@ export class Dinov2Backbone implements FeatureBackbone {
     const [nx, ny] = volume.dims;
     const d = this.perAxisDim;
     const dim = this.dim;
-    const out = new Float32Array(nx * ny * dim);
+    const out = this.spare.take(nx * ny * dim);
     const concatenated = this.o.fuse === 'concat' && planes.length > 1;
     const weight = concatenated ? 1 : 1 / planes.length;
     const grid = (axis: Axis, index: number): Uint16Array => {

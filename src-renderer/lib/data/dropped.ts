@@ -30,3 +30,36 @@ export async function droppedFiles(dt: DataTransfer): Promise<DroppedFile[]> {
   else for (const f of files) out.push({ name: f.name, file: f });
   return out;
 }
+
+/**
+ * What a drop gives the workstation: in a browser the files themselves (to be uploaded), in Electron their real
+ * paths (the preload resolves them). Both the panels and the window-wide drop go through this one shape.
+ */
+export type Drop = { files: DroppedFile[] } | { paths: string[] };
+
+/** The Electron side of a drop: real paths of dropped files (absent in web mode). */
+export interface DropPaths {
+  pathsForDroppedFiles(files: ArrayLike<{ readonly name: string }>): Promise<string[]>;
+}
+
+/** A drag that carries files from outside the page (not a text selection or an element dragged within it). */
+export function carriesFiles(dt: DataTransfer | null | undefined): dt is DataTransfer {
+  return !!dt && Array.from(dt.types).includes('Files');
+}
+
+/**
+ * Read a drop. Must be called inside the drop event: everything is taken from the DataTransfer before the first
+ * await (it is emptied once the event returns), so the result may be awaited later, e.g. after asking the user.
+ */
+export function readDrop(dt: DataTransfer, desktop: DropPaths | null | undefined): Promise<Drop> {
+  if (desktop) {
+    const files = Array.from(dt.files);
+    return desktop.pathsForDroppedFiles(files).then((paths) => ({ paths }));
+  }
+  return droppedFiles(dt).then((files) => ({ files }));
+}
+
+/** Number of items a drop holds (files, or paths that may be folders). */
+export function dropSize(d: { files: ArrayLike<unknown> } | { paths: ArrayLike<unknown> }): number {
+  return 'paths' in d ? d.paths.length : d.files.length;
+}

@@ -18,6 +18,7 @@ import { classVolumes, type ClassVolume } from '../data/volumes';
 import { autoWindow, presetsFor } from '../data/windowing';
 import type { ViewKind, Axis } from '../data/viewgeom';
 import type { OverlayStyle } from '../data/overlay';
+import { dropSize, type Drop } from '../data/dropped';
 
 export type Tool = 'navigate' | 'wl' | 'brush' | 'eraser';
 /** 'sequences': the same axial slice of every sequence side by side (multi-sequence studies). */
@@ -208,6 +209,25 @@ export class Workstation {
     }
   }
 
+  /**
+   * Files dropped to open a study (on the Open panel, or anywhere else in the window): scanned like a typed path,
+   * their series listed. `openSingle`: the user chose "Open as a new study", so a drop holding exactly one image
+   * series opens it at once (several are listed to choose from, as after a scan).
+   */
+  async openDropped(drop: Drop, opts: { openSingle?: boolean } = {}): Promise<void> {
+    if (!this.conn) return;
+    if (dropSize(drop) === 0) {
+      // An empty folder: say so rather than leave the previous scan's list standing as if it were the answer.
+      this.error = { code: 'NO_IMAGES', message: 'No files were found in what was dropped, so nothing was opened.' };
+      return;
+    }
+    if ('paths' in drop) await this.scan(drop.paths);
+    else await this.uploadAndScan(drop.files);
+    if (!opts.openSingle || this.error) return;
+    const images = this.series.filter((s) => s.kind === 'image');
+    if (images.length === 1) await this.openSeries(images[0].id);
+  }
+
   /** Send dropped files to the bridge's private upload folder in batches; the upload id, or undefined for none. */
   private async upload(files: { name: string; file: Blob }[]): Promise<string | undefined> {
     let uploadId: string | undefined;
@@ -356,6 +376,10 @@ export class Workstation {
   async addDroppedSequences(drop: { files: { name: string; file: Blob }[] } | { paths: string[] }): Promise<void> {
     const h = this.header;
     if (!h || !this.conn) return;
+    if (dropSize(drop) === 0) {
+      this.error = { code: 'NO_IMAGES', message: 'No files were found in what was dropped, so no sequence was added.' };
+      return;
+    }
     this.error = null;
     this.addingSequence = true;
     let scanned: ScanResult;

@@ -107,11 +107,19 @@ export interface PresenceHeads {
   full?: TrainedHead;
   /** Per left-out sequence name (layout spelling): the head fitted on rows without it. */
   leaveOneOut: Record<string, TrainedHead>;
+  /**
+   * Patterns with two or more sequences missing, keyed by the missing names in layout order joined by ","
+   * (e.g. "T1,T1c,FLAIR" for a study with T2 alone); only trained when asked for (maxMissing), e.g. for a saved head
+   * that may meet studies with few sequences.
+   */
+  missing?: Record<string, TrainedHead>;
 }
 
 export interface PresenceHeadOptions extends MultiSequenceTrainOptions {
   /** 'own' (default): the all-present pattern gets a head fitted on the fused rows alone; 'fallback': it uses the dropout-trained head. */
   full?: 'own' | 'fallback';
+  /** Largest number of missing sequences that gets its own head (default 1; S − 1 = every pattern). */
+  maxMissing?: number;
 }
 
 /** Every gathered row with the sequences `idx` removed (the rows a study lacking them would give). */
@@ -123,7 +131,7 @@ export function withoutSequences(s: SampleSet, layout: FusedLayout, idx: number[
 
 /** The dropout-trained head plus one head per presence pattern with at most one sequence missing. */
 export function trainPresenceHeads(kind: HeadKind, fused: FeatureVolume, layout: FusedLayout, scribbles: Uint8Array, dims: Vec3, opts: PresenceHeadOptions = {}): PresenceHeads {
-  const { full, ...rest } = opts;
+  const { full, maxMissing, ...rest } = opts;
   const fallback = trainMultiSequenceHead(kind, fused, layout, scribbles, dims, rest);
   const { dropout: _d, ...plain } = rest;
   const leaveOneOut: Record<string, TrainedHead> = {};
@@ -133,7 +141,15 @@ export function trainPresenceHeads(kind: HeadKind, fused: FeatureVolume, layout:
     });
   }
   const own = (full ?? 'own') === 'own' ? trainHead(kind, fused, scribbles, dims, plain) : undefined;
-  return { layout, fallback, full: own, leaveOneOut };
+  const S = layout.sequences.length;
+  const most = Math.min(S - 1, maxMissing ?? 1);
+  if (most < 2) return { layout, fallback, full: own, leaveOneOut };
+  const missing: Record<string, TrainedHead> = {};
+  for (const set of dropSets(S, most)) {
+    if (set.length < 2) continue;
+    missing[set.map((q) => layout.sequences[q]).join(',')] = trainHead(kind, fused, scribbles, dims, { ...plain, augment: (g) => withoutSequences(g, layout, set) });
+  }
+  return { layout, fallback, full: own, leaveOneOut, missing };
 }
 
 /**
@@ -153,6 +169,8 @@ export function presenceHead(p: PresenceHeads, present: string[]): { head: Train
   if (missing.length === L.sequences.length) throw new MedSegError('INVALID_ARGUMENT', `None of the model's sequences (${L.sequences.join(', ')}) is in this study.`);
   if (missing.length === 0) return { head: p.full ?? p.fallback, pattern: p.full ? 'all' : 'dropout' };
   if (missing.length === 1 && p.leaveOneOut[missing[0]]) return { head: p.leaveOneOut[missing[0]], pattern: `without ${missing[0]}` };
+  const own = p.missing?.[missing.join(',')];
+  if (own) return { head: own, pattern: `without ${missing.join(', ')}` };
   return { head: p.fallback, pattern: 'dropout' };
 }
 

@@ -106,7 +106,7 @@ async function readText(path: string): Promise<string> {
  */
 const presenceSchema = z.object({
   sequences: z.array(z.string().min(1)).min(1),
-  presence: z.object({ full: z.unknown().optional(), leaveOneOut: z.record(z.string(), z.unknown()) }).optional(),
+  presence: z.object({ full: z.unknown().optional(), leaveOneOut: z.record(z.string(), z.unknown()), missing: z.record(z.string(), z.unknown()).optional() }).optional(),
 });
 
 export interface LoadedHead {
@@ -118,7 +118,8 @@ export interface LoadedHead {
 
 export function presenceHeadsToJson(p: PresenceHeads): string {
   const doc = (h: TrainedHead): unknown => JSON.parse(headToJson(h));
-  const presence = { full: p.full ? doc(p.full) : undefined, leaveOneOut: Object.fromEntries(Object.entries(p.leaveOneOut).map(([k, h]) => [k, doc(h)])) };
+  const docs = (r: Record<string, TrainedHead>) => Object.fromEntries(Object.entries(r).map(([k, h]) => [k, doc(h)]));
+  const presence = { full: p.full ? doc(p.full) : undefined, leaveOneOut: docs(p.leaveOneOut), missing: p.missing ? docs(p.missing) : undefined };
   return JSON.stringify({ ...(doc(p.fallback) as object), sequences: p.layout.sequences, presence });
 }
 
@@ -154,8 +155,16 @@ export function loadedHeadFromJson(text: string, path?: string): LoadedHead {
     if (!s) throw damaged(`leave-one-out head for unknown sequence ${name}`);
     leaveOneOut[s] = sub(raw2, `without ${name}`);
   }
+  let missing: Record<string, TrainedHead> | undefined;
+  for (const [key, raw2] of Object.entries(pres.missing ?? {})) {
+    // Keys are the missing names in layout order; anything else could never be looked up and means damage.
+    const names = key.split(',');
+    const idx = names.map((n) => sequences.indexOf(n));
+    if (names.length < 2 || idx.some((i, t) => i < 0 || (t > 0 && i <= idx[t - 1]))) throw damaged(`head for unknown pattern ${key}`);
+    (missing ??= {})[key] = sub(raw2, `without ${key}`);
+  }
   const full = pres.full === undefined ? undefined : sub(pres.full, 'full');
-  return { head, sequences, presence: { layout, fallback: head, full, leaveOneOut } };
+  return { head, sequences, presence: { layout, fallback: head, full, leaveOneOut, missing } };
 }
 
 export async function savePresenceHeads(p: PresenceHeads, path: string): Promise<void> {

@@ -52,6 +52,14 @@ describe('presence-specific heads', () => {
     const noFull = trainPresenceHeads('linear', fused, mb.layout, scribbles, SYN_DIMS, { backbone: { id: mb.id }, full: 'fallback' });
     expect(noFull.full).toBeUndefined();
     expect(presenceHead(noFull, ['A', 'B', 'C']).head).toBe(noFull.fallback);
+    expect(ph.missing).toBeUndefined();
+  });
+
+  it('every pattern on request (maxMissing): two missing → the head fitted without both', () => {
+    const every = trainPresenceHeads('linear', fused, mb.layout, scribbles, SYN_DIMS, { backbone: { id: mb.id }, maxMissing: 2 });
+    expect(Object.keys(every.missing!)).toEqual(['A,B', 'A,C', 'B,C']);
+    expect(presenceHead(every, ['C'])).toEqual({ head: every.missing!['A,B'], pattern: 'without A, B' });
+    expect(presenceHead(every, ['B'])).toEqual({ head: every.missing!['A,C'], pattern: 'without A, C' });
   });
 
   it('a sequence the heads never saw is a HEAD_MISMATCH naming it; none of theirs → INVALID_ARGUMENT', () => {
@@ -90,6 +98,10 @@ describe('presence-specific heads', () => {
 
 describe('multi-sequence head files', () => {
   it('round trip: sequences and every presence head come back with the same weights; the file is still an ordinary head file', () => {
+    const every = trainPresenceHeads('linear', fused, mb.layout, scribbles, SYN_DIMS, { backbone: { id: mb.id }, maxMissing: 2 });
+    const back2 = loadedHeadFromJson(presenceHeadsToJson(every));
+    expect(Object.keys(back2.presence!.missing!)).toEqual(['A,B', 'A,C', 'B,C']);
+    expect(Array.from(back2.presence!.missing!['B,C'].mean)).toEqual(Array.from(every.missing!['B,C'].mean));
     const text = presenceHeadsToJson(ph);
     const back = loadedHeadFromJson(text);
     expect(back.sequences).toEqual(['A', 'B', 'C']);
@@ -118,7 +130,9 @@ describe('multi-sequence head files', () => {
     unknownSeq.presence.leaveOneOut.DWI = unknownSeq.presence.leaveOneOut.B;
     const cut = structuredClone(doc);
     cut.presence.leaveOneOut.A.bias = 'AAAA';
-    for (const d of [wrongClasses, unknownSeq, cut]) {
+    const disordered = structuredClone(doc) as typeof doc & { presence: { missing?: Record<string, unknown> } };
+    disordered.presence.missing = { 'C,A': doc.presence.leaveOneOut.B };
+    for (const d of [wrongClasses, unknownSeq, cut, disordered]) {
       expect(() => loadedHeadFromJson(JSON.stringify(d))).toThrow(expect.objectContaining({ code: 'HEAD_INVALID' }));
     }
   });

@@ -121,7 +121,7 @@ async function segmentStudy(specs: SequenceSpec[], o: { labels: string; out: str
   const bar = ctx.progress(1, `Features (${names.join(', ')})`);
   let r;
   try {
-    r = await runMultiSequence(study, { backbone: bb, head: kind, scribbles, drop, onProgress: (p) => bar.update(p.total ? p.done / p.total : 0) });
+    r = await runMultiSequence(study, { backbone: bb, head: kind, scribbles, drop, everyPattern: o.saveHead !== undefined, onProgress: (p) => bar.update(p.total ? p.done / p.total : 0) });
   } finally {
     bar.stop();
   }

@@ -103,7 +103,7 @@ export interface MethodFit {
 }
 
 /** Train the method's head(s) on fused features (strokes on the prepared grid). */
-export function fitMethod(m: MultiSequenceMethod, kind: HeadKind, features: FeatureVolume, mb: MultiSequenceBackbone, scribbles: Uint8Array, prep: PreparedStudy): MethodFit {
+export function fitMethod(m: MultiSequenceMethod, kind: HeadKind, features: FeatureVolume, mb: MultiSequenceBackbone, scribbles: Uint8Array, prep: PreparedStudy, o: { maxMissing?: number } = {}): MethodFit {
   const opts = { backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, dropout: m.dropout };
   // Late fusion composes linear heads; a prototype head stays a fused head.
   if (m.fusion === 'late' && kind === 'linear') {
@@ -111,7 +111,7 @@ export function fitMethod(m: MultiSequenceMethod, kind: HeadKind, features: Feat
     return { head: fusion.fused, fusion };
   }
   if (m.presence) {
-    const presence = trainPresenceHeads(kind, features, mb.layout, scribbles, prep.dims, { ...opts, full: m.presence });
+    const presence = trainPresenceHeads(kind, features, mb.layout, scribbles, prep.dims, { ...opts, full: m.presence, maxMissing: o.maxMissing });
     return { head: presence.fallback, presence };
   }
   return { head: trainMultiSequenceHead(kind, features, mb.layout, scribbles, prep.dims, opts) };
@@ -129,6 +129,11 @@ export interface MultiSequenceRunOptions {
   scribbles: Uint8Array;
   /** Sequences left out at prediction time (trained with all). */
   drop?: SequenceName[];
+  /**
+   * Fit a presence head for every pattern (not only those with at most one sequence missing): for a head that is
+   * saved and may be applied to studies with few of the sequences.
+   */
+  everyPattern?: boolean;
   /** Default DEFAULT_METHOD. */
   method?: MultiSequenceMethod;
   refine?: RefineLevel;
@@ -158,7 +163,7 @@ export async function runMultiSequence(study: MultiSequenceStudy, o: MultiSequen
   const t1 = performance.now();
   const scribbles = cropToStudy(o.scribbles, prep);
   const method = o.method ?? DEFAULT_METHOD;
-  const fit = fitMethod(method, o.head ?? 'linear', features, mb, scribbles, prep);
+  const fit = fitMethod(method, o.head ?? 'linear', features, mb, scribbles, prep, { maxMissing: o.everyPattern ? mb.layout.sequences.length - 1 : undefined });
   const t2 = performance.now();
   const r = await applyMethod(method, fit, features, mb, scribbles, prep, { drop: o.drop, refine: o.refine, signal: o.signal });
   // The saved head is the one that predicted with every sequence: the late-fusion composite when there is one.

@@ -113,6 +113,7 @@ test.describe.serial('files dropped on the viewer: never navigates away; opens, 
     await expect(prompt).toBeVisible();
     await expect(prompt).toHaveAttribute('role', 'dialog');
     await expect(prompt).toContainText(basename(FLAIR));
+    await page.screenshot({ path: test.info().outputPath('drop-viewer-prompt.png') });
     // Keyboard only: the first choice has the focus, Tab moves to the second, Enter takes it.
     await expect(page.getByTestId('drop-open')).toBeFocused();
     await page.keyboard.press('Tab');

@@ -1,6 +1,6 @@
 /** The PCA projection through onnxruntime (projection.ts) against the JS reference (applyPca) and known answers. */
 import { describe, expect, it } from 'vitest';
-import { PcaProjector, projectionModelBytes } from '../../src-main/features/dinov2/projection';
+import { DoubleGemm, PcaProjector, projectionModelBytes } from '../../src-main/features/dinov2/projection';
 import { applyPca, fitPca, type Pca } from '../../src-main/features/dinov2/pca';
 import { OnnxModel } from '../../src-main/features/dinov2';
 import { encodeHalf } from '../../src-main/features/cache/fp16';
@@ -34,7 +34,7 @@ describe('PCA projection in onnxruntime', () => {
 
   it('matches the JS projection to float32 rounding, and fp16 features to one unit in the last place', async () => {
     const x = tokens(1024, 384);
-    const pca = fitPca(x, 384, 48);
+    const pca = await fitPca(x, 384, 48);
     const p = await PcaProjector.open();
     const a = applyPca(pca, x);
     const b = await p.apply(pca, x);
@@ -51,5 +51,28 @@ describe('PCA projection in onnxruntime', () => {
     }
     expect(differ / ha.length).toBeLessThan(0.01);
     await p.dispose();
+  });
+});
+
+describe('PCA fit with onnxruntime float64 products', () => {
+  it('multiplies A·Bᵀ exactly on small integers, in float64', async () => {
+    const g = await DoubleGemm.open();
+    // A = [[1, 2], [3, 4], [5, 6]], B = [[1, 0], [1, 1e-12]] → A·Bᵀ = [[1, 1 + 2e-12], [3, 3 + 4e-12], [5, 5 + 6e-12]]
+    const c = await g.mulABt(Float64Array.from([1, 2, 3, 4, 5, 6]), 3, Float64Array.from([1, 0, 1, 1e-12]), 2, 2);
+    expect(Array.from(c)).toEqual([1, 1 + 2e-12, 3, 3 + 4e-12, 5, 5 + 6e-12]); // 1e-12 would vanish in float32
+    await g.dispose();
+  });
+
+  it('gives the JS fit\'s basis and variances to float64 rounding', async () => {
+    const x = tokens(1024, 384, 11);
+    const g = await DoubleGemm.open();
+    const a = await fitPca(x, 384, 48);
+    const b = await fitPca(x, 384, 48, { mulABt: g.mulABt });
+    let dc = 0;
+    for (let i = 0; i < a.components.length; i++) dc = Math.max(dc, Math.abs(a.components[i] - b.components[i]));
+    expect(dc).toBeLessThan(1e-7);
+    for (let r = 0; r < 48; r++) expect(Math.abs(b.variances[r] - a.variances[r]) / a.variances[r]).toBeLessThan(1e-10);
+    expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
+    await g.dispose();
   });
 });

@@ -138,7 +138,7 @@ describe('preprocessing and geometry (known answers)', () => {
     }
   });
 
-  it('PCA recovers known principal directions and variances', () => {
+  it('PCA recovers known principal directions and variances', async () => {
     const dim = 6, n = 4000;
     const x = new Float32Array(n * dim);
     let s = 1;
@@ -148,7 +148,7 @@ describe('preprocessing and geometry (known answers)', () => {
       const a = 10 * rnd(), b = 3 * rnd();
       for (let c = 0; c < dim; c++) x[t * dim + c] = 5 + a * dirs[0][c] + b * dirs[1][c] + 0.01 * rnd();
     }
-    const pca = fitPca(x, dim, 2);
+    const pca = await fitPca(x, dim, 2);
     for (let r = 0; r < 2; r++) {
       let dot = 0;
       for (let c = 0; c < dim; c++) dot += pca.components[r * dim + c] * dirs[r][c];

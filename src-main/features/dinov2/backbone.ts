@@ -23,7 +23,7 @@ import { applyPca, fitPca, type Pca } from './pca';
 import { defaultIntensity, intensityRange, writeInput, type IntensityOption, type SliceAccess } from './preprocess';
 import { OnnxModel, type ProviderChoice, type ProviderName } from './session';
 import { probeModel } from './inspect';
-import { PcaProjector } from './projection';
+import { DoubleGemm, PcaProjector } from './projection';
 import { INPUT_NAME, OUTPUT_NAME, PATCH, readTokenLayout } from './signature';
 import { normalizeTokens, patchTokens, type TokenNorm } from './tokens';
 import { accumulateLine, uTaps, vTaps } from './upsample';
@@ -80,6 +80,8 @@ export class Dinov2Backbone implements FeatureBackbone {
     private readonly model: OnnxModel,
     /** onnxruntime's SGEMM for the per-slice PCA projection; undefined → the JS loop (same values to fp16). */
     private readonly projector: PcaProjector | undefined,
+    /** onnxruntime's float64 GEMM for the PCA fit; undefined → the JS loops (same float64 products). */
+    private readonly gemm: DoubleGemm | undefined,
     readonly modelDim: number,
     readonly registers: number,
     private readonly o: Required<Omit<Dinov2Options, 'intensity' | 'cacheDir' | 'provider'>> & Pick<Dinov2Options, 'intensity' | 'cacheDir'>,
@@ -113,7 +115,8 @@ export class Dinov2Backbone implements FeatureBackbone {
       if (!Number.isInteger(pcaDims) || pcaDims < 0) throw new MedSegError('INVALID_ARGUMENT', `PCA dimensions must be a whole number ≥ 0 (got ${pcaDims}).`);
       // The projector is only a faster path: if it cannot start, the JS projection gives the same features.
       const projector = pcaDims > 0 ? await PcaProjector.open().catch(() => undefined) : undefined;
-      return new Dinov2Backbone(`dinov2:${sha.slice(0, 16)}`, model, projector, dim, registers, {
+      const gemm = pcaDims > 0 ? await DoubleGemm.open().catch(() => undefined) : undefined;
+      return new Dinov2Backbone(`dinov2:${sha.slice(0, 16)}`, model, projector, gemm, dim, registers, {
         modelPath: opts.modelPath, size, fit, axes: opts.axes ?? 'axial', fuse: opts.fuse ?? 'mean',
         memoryBudgetBytes: opts.memoryBudgetBytes ?? 512 * 2 ** 20, outputBudgetBytes: opts.outputBudgetBytes ?? 256 * 2 ** 20,
         batchSize, normalize: opts.normalize ?? 'l2', pcaDims, intensity: opts.intensity, cacheDir: opts.cacheDir,
@@ -215,7 +218,7 @@ export class Dinov2Backbone implements FeatureBackbone {
         if (this.o.pcaDims > 0 && !pca) {
           // Fitted on the first (visible) slice alone, whatever the batch size: the fit's cost grows with its
           // samples and is on the path to the first visible slice, and the basis does not depend on the batching.
-          pca = fitPca(tokens[0], tl.dim, this.perAxisDim);
+          pca = await fitPca(tokens[0], tl.dim, this.perAxisDim, { mulABt: this.gemm?.mulABt });
           entry.putBlob('pca-mean', pca.mean);
           entry.putBlob('pca-components', pca.components);
           entry.putMeta({ format: 1, modelDim: tl.dim, pcaDims: pca.outDim } satisfies EntryMeta);
@@ -251,6 +254,7 @@ export class Dinov2Backbone implements FeatureBackbone {
   async dispose(): Promise<void> {
     await this.model.dispose();
     await this.projector?.dispose();
+    await this.gemm?.dispose();
     this.spare.dispose();
     this.cache.dispose();
   }

@@ -15,7 +15,17 @@ export interface Pca {
   variances: Float64Array;
 }
 
-export function fitPca(x: Float32Array, dim: number, k: number, maxSamples = 8192): Pca {
+/** a [n, k] · b [m, k]ᵀ → [n, m], row-major float64 (see projection.ts's DoubleGemm: onnxruntime's kernels). */
+export type MulABt = (a: Float64Array, n: number, b: Float64Array, m: number, k: number) => Promise<Float64Array>;
+
+export interface FitOptions {
+  maxSamples?: number;
+  /** The two big products (covariance, power iterations) through this instead of the JS loops; same float64. */
+  mulABt?: MulABt;
+}
+
+export async function fitPca(x: Float32Array, dim: number, k: number, opts: FitOptions = {}): Promise<Pca> {
+  const { maxSamples = 8192, mulABt } = opts;
   const n = x.length / dim;
   const step = Math.max(1, Math.floor(n / maxSamples));
   const rows: number[] = [];
@@ -38,8 +48,9 @@ export function fitPca(x: Float32Array, dim: number, k: number, maxSamples = 819
       for (let r = r0; r < r1; r++) xt[o + r] = x[rows[r] * dim + c] - mc;
     }
   }
-  const cov = new Float64Array(dim * dim);
-  gramUpper(xt, dim, m, cov);
+  let cov: Float64Array = new Float64Array(dim * dim);
+  if (mulABt) cov = await mulABt(xt, dim, xt, dim, m);
+  else gramUpper(xt, dim, m, cov);
   for (let a = 0; a < dim; a++) for (let b = a; b < dim; b++) {
     const v = cov[a * dim + b] / m;
     cov[a * dim + b] = v; cov[b * dim + a] = v;
@@ -53,12 +64,14 @@ export function fitPca(x: Float32Array, dim: number, k: number, maxSamples = 819
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
   for (let i = 0; i < q.length; i++) q[i] = rnd();
   orthonormalize(q, dim, p);
+  // C·Q with Q column-major is Q·Cᵀ row-major ([p, dim]), and C is symmetric.
+  const times = (q: Float64Array) => (mulABt ? mulABt(q, p, cov, dim, dim) : mulSym(cov, q, dim, p));
   for (let it = 0; it < 8; it++) {
-    q = mulSym(cov, q, dim, p);
+    q = await times(q);
     orthonormalize(q, dim, p);
   }
   // Rayleigh–Ritz: T = Qᵀ C Q, eigen-decompose, rotate.
-  const cq = mulSym(cov, q, dim, p);
+  const cq = await times(q);
   const tmat = new Float64Array(p * p);
   for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
     let s = 0;

@@ -10,7 +10,7 @@
  * The model bytes are written here by hand: onnxruntime-node takes a model as bytes, and a protobuf library
  * (onnx's .proto compiled) would be a dependency for ~40 lines of varints and length-delimited fields.
  */
-import type { Pca } from './pca';
+import type { MulABt, Pca } from './pca';
 import { OnnxModel } from './session';
 
 const X = 'tokens', MEAN = 'mean', W = 'components', CENTRED = 'centred', Y = 'projected';
@@ -50,14 +50,14 @@ class Pb {
   }
 }
 
-const FLOAT = 1;
+const FLOAT = 1, DOUBLE = 11;
 const ATTR_INT = 2;
 
-/** ValueInfoProto of a float tensor; string dims are symbolic. */
-function floatValue(name: string, dims: (number | string)[]): Pb {
+/** ValueInfoProto of a float (or double) tensor; string dims are symbolic. */
+function floatValue(name: string, dims: (number | string)[], elemType = FLOAT): Pb {
   const shape = new Pb();
   for (const d of dims) shape.msg(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().str(2, d));
-  const tensor = new Pb().int(1, FLOAT).msg(2, shape);
+  const tensor = new Pb().int(1, elemType).msg(2, shape);
   return new Pb().str(1, name).msg(2, new Pb().msg(1, tensor));
 }
 
@@ -70,6 +70,36 @@ export function projectionModelBytes(): Uint8Array {
     .msg(11, floatValue(X, ['n', 'd'])).msg(11, floatValue(MEAN, ['d'])).msg(11, floatValue(W, ['k', 'd']))
     .msg(12, floatValue(Y, ['n', 'k']));
   return new Pb().int(1, 8).str(2, 'medseg').msg(7, graph).msg(8, new Pb().str(1, '').int(2, 13)).done();
+}
+
+/** ONNX model bytes: c[n, m] = Gemm(a[n, k], b[m, k], transB = 1) in float64. */
+export function gemmABtModelBytes(): Uint8Array {
+  const gemm = new Pb().str(1, 'a').str(1, 'b').str(2, 'c').str(3, 'abt').str(4, 'Gemm')
+    .msg(5, new Pb().str(1, 'transB').int(3, 1).int(20, ATTR_INT));
+  const graph = new Pb().msg(1, gemm).str(2, 'gemm_abt')
+    .msg(11, floatValue('a', ['n', 'k'], DOUBLE)).msg(11, floatValue('b', ['m', 'k'], DOUBLE))
+    .msg(12, floatValue('c', ['n', 'm'], DOUBLE));
+  return new Pb().int(1, 8).str(2, 'medseg').msg(7, graph).msg(8, new Pb().str(1, '').int(2, 13)).done();
+}
+
+/**
+ * A·Bᵀ in float64 through onnxruntime's CPU kernels, for the PCA fit on the first visible slice: its covariance
+ * (384² × 1024 tokens) and power iterations were ~300 ms of JS on a GPU machine's CPU, more than the model.
+ * Float64 like the JS loops, only the summation order differs (≈1e-16 relative).
+ */
+export class DoubleGemm {
+  private constructor(private readonly model: OnnxModel) {}
+
+  static async open(): Promise<DoubleGemm> {
+    return new DoubleGemm(await OnnxModel.fromBytes(gemmABtModelBytes(), 'cpu'));
+  }
+
+  readonly mulABt: MulABt = async (a, n, b, m, k) =>
+    (await this.model.runFeeds64({ a: { data: a, dims: [n, k] }, b: { data: b, dims: [m, k] } }, 'c')).data;
+
+  dispose(): Promise<void> {
+    return this.model.dispose();
+  }
 }
 
 /** A CPU session of the projection graph; runs are queued like the backbone model's. */

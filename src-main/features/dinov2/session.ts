@@ -108,9 +108,20 @@ export class OnnxModel {
 
   /** Like run, with several float32 inputs. */
   runFeeds(inputs: Record<string, { data: Float32Array; dims: readonly number[] }>, outputName: string): Promise<{ data: Float32Array; dims: number[] }> {
+    return this.runTyped(inputs, outputName, 'float32') as Promise<{ data: Float32Array; dims: number[] }>;
+  }
+
+  /** Like runFeeds, in float64 (the PCA fit's products, see projection.ts). */
+  runFeeds64(inputs: Record<string, { data: Float64Array; dims: readonly number[] }>, outputName: string): Promise<{ data: Float64Array; dims: number[] }> {
+    return this.runTyped(inputs, outputName, 'float64') as Promise<{ data: Float64Array; dims: number[] }>;
+  }
+
+  private runTyped(
+    inputs: Record<string, { data: Float32Array | Float64Array; dims: readonly number[] }>, outputName: string, type: 'float32' | 'float64',
+  ): Promise<{ data: Float32Array | Float64Array; dims: number[] }> {
     const next = this.queue.then(async () => {
       const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, v] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', v.data, v.dims);
+      for (const [name, v] of Object.entries(inputs)) feeds[name] = v.data instanceof Float64Array ? new ort.Tensor('float64', v.data, v.dims) : new ort.Tensor('float32', v.data, v.dims);
       let out: ort.InferenceSession.ReturnType;
       const t0 = performance.now();
       try {
@@ -125,12 +136,12 @@ export class OnnxModel {
       this.runs++;
       this.runMs += performance.now() - t0;
       const t = out[outputName];
-      if (!t || t.type !== 'float32') {
-        throw new MedSegError('MODEL_MISMATCH', 'The feature model returned no float32 features.', {
+      if (!t || t.type !== type) {
+        throw new MedSegError('MODEL_MISMATCH', `The feature model returned no ${type} features.`, {
           detail: `output ${outputName}: ${t ? `${t.type} [${t.dims.join(', ')}]` : 'missing'}`,
         });
       }
-      return { data: t.data as Float32Array, dims: [...t.dims] };
+      return { data: t.data as Float32Array | Float64Array, dims: [...t.dims] };
     });
     this.queue = next.catch(() => undefined);
     return next;

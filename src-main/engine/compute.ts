@@ -43,6 +43,14 @@ export interface Compute {
    * session run multi-sequence updates on its own thread.
    */
   setSequences?(volumeId: string, sequences: SequenceInput[] | null): Promise<void>;
+  /**
+   * Compute the features of `backbone` for this volume ahead of the first job (slices in `order`, visible first),
+   * into the same in-memory features the jobs use: a job arriving meanwhile waits for them instead of starting a
+   * second extraction. Not cancelled by jobs or edits, only by detaching the volume. `onProgress` hears the
+   * extraction's progress when this call started it. Resolves when the features are ready (at once when they
+   * already are); rejects with the typed error a job would get. Optional: without it the first job computes them.
+   */
+  prepare?(volumeId: string, backbone: string, order: number[], onProgress: (p: FeatureProgress) => void): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -55,6 +63,8 @@ export class LocalCompute implements Compute {
   private readonly volumes = new Map<string, WorkGrid>();
   /** Features per volume and backbone; kept in memory for the life of the open volume. */
   private readonly features = new Map<string, Promise<FeatureVolume>>();
+  /** Aborted when the volume is detached: stops its extraction between steps (features outlive jobs, not volumes). */
+  private readonly closing = new Map<string, AbortController>();
   private readonly studies = new Map<string, MultiSequenceRunner>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -63,6 +73,8 @@ export class LocalCompute implements Compute {
 
   async attach(volumeId: string, volume: Volume): Promise<void> {
     this.volumes.set(volumeId, workingGrid(volume, this.workVoxels));
+    this.closing.get(volumeId)?.abort();
+    this.closing.set(volumeId, new AbortController());
   }
 
   async setSequences(volumeId: string, sequences: SequenceInput[] | null): Promise<void> {
@@ -73,6 +85,8 @@ export class LocalCompute implements Compute {
   async detach(volumeId: string): Promise<void> {
     this.volumes.delete(volumeId);
     this.studies.delete(volumeId);
+    this.closing.get(volumeId)?.abort();
+    this.closing.delete(volumeId);
     for (const key of [...this.features.keys()]) if (key.startsWith(`${volumeId}\u0000`)) this.features.delete(key);
   }
 
@@ -90,7 +104,7 @@ export class LocalCompute implements Compute {
     if (study) return study.segment(job, cb, signal);
     const volume = wg.volume;
     const fz = wg.f[2];
-    const order = fz > 1 ? [...new Set(job.order.map((k) => Math.floor(k / fz)))] : job.order;
+    const order = workOrder(wg, job.order);
     const features = await this.featuresFor(job.volumeId, volume, job.backbone, order, cb.onProgress);
     if (signal.aborted) throw cancelled();
     const emit = (k: number, labels: Uint8Array, uncertainty: Uint8Array): void => { if (!signal.aborted) cb.onSlice(k, labels, uncertainty); };
@@ -103,6 +117,17 @@ export class LocalCompute implements Compute {
     if (signal.aborted) throw cancelled();
   }
 
+  async prepare(volumeId: string, backbone: string, order: number[], onProgress: (p: FeatureProgress) => void): Promise<void> {
+    // Start on the next turn: on the caller's own thread (in-process use) whoever opened the volume gets its
+    // answer before a synchronous extraction holds the thread.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const wg = this.volumes.get(volumeId);
+    if (!wg) throw new MedSegError('INVALID_ARGUMENT', 'This image is no longer open.', { detail: `volume ${volumeId}` });
+    // A multi-sequence study computes fused features in its own runner; these would go unused.
+    if (this.studies.has(volumeId)) return;
+    await this.featuresFor(volumeId, wg.volume, backbone, workOrder(wg, order), onProgress);
+  }
+
   /**
    * Features are NOT cancelled with the job that asked for them: a newer edit needs the same features, so
    * throwing away half-computed ones would only restart the slowest step.
@@ -111,9 +136,12 @@ export class LocalCompute implements Compute {
     const key = `${volumeId}\u0000${backboneId}`;
     let p = this.features.get(key);
     if (!p) {
-      p = this.kernel.backbone(backboneId).then((backbone) => backbone.extract(volume, { slices: order, onProgress }));
+      const signal = this.closing.get(volumeId)?.signal;
+      p = this.kernel.backbone(backboneId).then((backbone) => backbone.extract(volume, { slices: order, onProgress, signal }));
       this.features.set(key, p);
-      p.catch(() => this.features.delete(key));
+      // A failed extraction is forgotten, so the next job (or preparation) tries again.
+      const failed = p;
+      failed.catch(() => { if (this.features.get(key) === failed) this.features.delete(key); });
     }
     return p;
   }
@@ -122,7 +150,15 @@ export class LocalCompute implements Compute {
     this.volumes.clear();
     this.studies.clear();
     this.features.clear();
+    for (const c of this.closing.values()) c.abort();
+    this.closing.clear();
   }
+}
+
+/** Slice order on the working grid (a block of slices is one working slice). */
+function workOrder(wg: WorkGrid, order: number[]): number[] {
+  const fz = wg.f[2];
+  return fz > 1 ? [...new Set(order.map((k) => Math.floor(k / fz)))] : order;
 }
 
 /** A working-grid slice as the full-resolution slices it covers (each voxel takes its block's value). */

@@ -26,6 +26,12 @@ export interface EngineOptions {
   dataDir?: string;
   /** Largest grid features are computed on (io/workgrid.ts); only tests lower it. */
   workVoxels?: number;
+  /**
+   * Compute a study's features as soon as it is opened (and when the backbone changes), before the first stroke.
+   * Default true. Turn it off when the compute runs on the caller's thread (in-process LocalCompute): there a
+   * synchronous extraction would hold the UI/IPC thread right after opening, before the user asked for anything.
+   */
+  prewarm?: boolean;
 }
 
 export interface OpenResult {
@@ -57,10 +63,21 @@ export class Engine {
   }
 
   open(volume: Volume): { volumeId: string; session: SegmentationSession } {
+    const opened = this.openSession(volume);
+    this.prewarm(opened.session);
+    return opened;
+  }
+
+  private openSession(volume: Volume): { volumeId: string; session: SegmentationSession } {
     const volumeId = `vol-${this.nextId++}`;
     const session = new SegmentationSession(volumeId, volume, this.opts.compute, this.opts.kernel, this.opts.emit, this.sessionOptions());
     this.sessions.set(volumeId, session);
     return { volumeId, session };
+  }
+
+  /** Features for the first update start now, while the user paints (session.prepareFeatures). */
+  private prewarm(session: SegmentationSession): void {
+    if (this.opts.prewarm !== false) void session.prepareFeatures();
   }
 
   /**
@@ -68,14 +85,19 @@ export class Engine {
    * were (after a normal close or a crash). Without a data folder it is a plain open.
    */
   async openWithWorkspace(volume: Volume): Promise<OpenResult> {
-    const { volumeId, session } = this.open(volume);
-    if (!this.opts.dataDir) return { volumeId, session, restoredStrokes: 0, warnings: [], issues: [] };
+    const { volumeId, session } = this.openSession(volume);
+    if (!this.opts.dataDir) {
+      this.prewarm(session);
+      return { volumeId, session, restoredStrokes: 0, warnings: [], issues: [] };
+    }
     const dir = workspaceDirFor(workspaceKeyFor(volume), this.opts.dataDir);
     const r = await Workspace.open(dir, volume.data.length, { defaultMeta: { classes: [], source: { series: volume.meta.seriesInstanceUid, files: volume.meta.sourceFiles?.slice(0, 3) } } });
     const head = r.restored ? (await r.workspace.readBlob('prior-head.json'))?.toString('utf8') ?? null : null;
     // Sequences first: the update that restored strokes start must already see every sequence.
     const seq = await this.restoreSequences(session, r.workspace.meta.study);
     session.attachWorkspace(r.workspace, r.restored, head);
+    // After the sequences: a restored multi-sequence study has no single-image features to prepare.
+    this.prewarm(session);
     let strokes = 0;
     if (r.restored) for (let i = 0; i < r.workspace.labels.length; i++) if (r.workspace.labels[i]) strokes++;
     const warnings = [...r.warnings, ...seq.warnings, ...seq.issues.map((i) => i.message)];

@@ -61,6 +61,8 @@ export class SegmentationSession {
   private sequencesReady: Promise<void> = Promise.resolve();
   /** Runs multi-sequence updates here when the compute cannot host a study (no setSequences). */
   private localRunner: MultiSequenceRunner | null = null;
+  /** Features are prepared ahead of jobs (set by the first prepareFeatures): a backbone change prepares again. */
+  private prewarm = false;
 
   constructor(
     readonly volumeId: string,
@@ -82,8 +84,38 @@ export class SegmentationSession {
 
   setOptions(o: SessionOptions): void {
     const changed = o.backbone !== this.options.backbone || o.headKind !== this.options.headKind;
+    const newBackbone = o.backbone !== this.options.backbone;
     this.options = o;
     if (changed && this.prediction) this.schedule(0);
+    if (newBackbone && this.prewarm) void this.prepareFeatures();
+  }
+
+  /**
+   * Start computing the current backbone's features now (visible slice first), so that they are ready, or
+   * nearly, when the user has painted the first strokes. Called when the study is opened and when the backbone
+   * changes; jobs share these features (compute.ts). Progress goes to the status bar like a job's; a failure is
+   * shown like a job's unless an update is running or queued (it awaits the same features and reports the error
+   * itself, or retries). Resolves when preparation ended, however it ended; never rejects.
+   */
+  prepareFeatures(): Promise<void> {
+    this.prewarm = true;
+    const prepare = this.compute.prepare?.bind(this.compute);
+    if (this.closed || !prepare) return Promise.resolve();
+    const backbone = this.options.backbone;
+    const run = async (): Promise<void> => {
+      await this.attached;
+      await this.sequencesReady.catch(() => undefined); // the next update reports it
+      // A multi-sequence study computes fused features per update (engine/multiseq): nothing to share.
+      if (this.closed || (this.study && this.study.count > 1) || this.localRunner) return;
+      await prepare(this.volumeId, backbone, sliceOrder(this.visible, this.volume.dims[2]), (p) => {
+        if (!this.closed) this.emit('featureProgress', { volumeId: this.volumeId, done: p.done, total: p.total, provider: p.provider ?? 'cpu' });
+      });
+    };
+    return run().catch((e: unknown) => {
+      const err = toMedSegError(e);
+      if (this.closed || err.code === 'CANCELLED' || backbone !== this.options.backbone || this.timer || this.running) return;
+      this.emit('error', { ...err.toJSON(), volumeId: this.volumeId });
+    });
   }
 
   /**

@@ -8,12 +8,13 @@ import { Worker } from 'node:worker_threads';
 import { MedSegError, errorFromInfo, type Volume } from '../../src-shared';
 import { cancelled, type Compute, type JobCallbacks, type SegmentJob } from './compute';
 import type { SequenceInput } from '../features/multiseq';
+import type { FeatureProgress } from '../features/types';
 import type { FromWorker, PortLike, ToWorker, WorkerConfig } from './workerProtocol';
 
 interface Pending {
   resolve: () => void;
   reject: (e: unknown) => void;
-  cb?: JobCallbacks;
+  cb?: Partial<JobCallbacks>;
 }
 
 /** One live connection to a worker (a Worker in production, a MessageChannel end in tests). */
@@ -85,6 +86,11 @@ export class WorkerCompute implements Compute {
     return p.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
+  /** Not tied to an abort signal: preparation ends with the volume (detach), never with an edit. */
+  prepare(volumeId: string, backbone: string, order: number[], onProgress: (p: FeatureProgress) => void): Promise<void> {
+    return this.request((reqId) => ({ type: 'prepare', reqId, volumeId, backbone, order }), { onProgress });
+  }
+
   async dispose(): Promise<void> {
     this.disposing = true;
     this.rejectAll(new MedSegError('CANCELLED', 'The compute engine was shut down.'));
@@ -125,7 +131,7 @@ export class WorkerCompute implements Compute {
   }
 
   // The job's arrays are cloned, not transferred: the session still reads its scribble snapshot while slices arrive.
-  private request(make: (reqId: number) => ToWorker, cb?: JobCallbacks): Promise<void> {
+  private request(make: (reqId: number) => ToWorker, cb?: Partial<JobCallbacks>): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     const reqId = this.nextId++;
     return new Promise<void>((resolve, reject) => {
@@ -139,10 +145,10 @@ export class WorkerCompute implements Compute {
     if (!p) return;
     switch (m.type) {
       case 'slice':
-        p.cb?.onSlice(m.k, m.labels, m.uncertainty);
+        p.cb?.onSlice?.(m.k, m.labels, m.uncertainty);
         return;
       case 'progress':
-        p.cb?.onProgress({ done: m.done, total: m.total, provider: m.provider });
+        p.cb?.onProgress?.({ done: m.done, total: m.total, provider: m.provider });
         return;
       case 'head':
         p.cb?.onHead?.(m.json);

@@ -1,5 +1,5 @@
 /** The worker side: serve a Compute over a port. Used by worker.ts inside the thread, and by tests in-process. */
-import { toMedSegError } from '../../src-shared';
+import { MedSegError, toMedSegError } from '../../src-shared';
 import type { Compute } from './compute';
 import type { FromWorker, PortLike, ToWorker } from './workerProtocol';
 
@@ -23,6 +23,19 @@ export function serveCompute(port: PortLike<ToWorker, FromWorker>, compute: Comp
       case 'cancel':
         jobs.get(msg.reqId)?.abort();
         return;
+      case 'prepare': {
+        const { reqId } = msg;
+        // No AbortController: preparation is never cancelled by a job's 'cancel'; detaching the volume ends it.
+        Promise.resolve()
+          .then(() => {
+            checkPrepare(msg);
+            return compute.prepare?.(msg.volumeId, msg.backbone, msg.order, (p) => {
+              port.postMessage({ type: 'progress', reqId, done: p.done, total: p.total, provider: p.provider });
+            });
+          })
+          .then(() => port.postMessage({ type: 'ok', reqId }), (e) => fail(reqId, e));
+        return;
+      }
       case 'segment': {
         const controller = new AbortController();
         const { reqId } = msg;
@@ -47,4 +60,12 @@ export function serveCompute(port: PortLike<ToWorker, FromWorker>, compute: Comp
       }
     }
   });
+}
+
+/** The main thread is trusted, but a malformed request must fail as a typed error, not deep inside a backbone. */
+function checkPrepare(msg: Extract<ToWorker, { type: 'prepare' }>): void {
+  const bad = (what: string) => new MedSegError('INVALID_ARGUMENT', 'The request to prepare image features was malformed.', { detail: what });
+  if (typeof msg.volumeId !== 'string' || !msg.volumeId) throw bad('volumeId');
+  if (typeof msg.backbone !== 'string' || !msg.backbone) throw bad('backbone');
+  if (!Array.isArray(msg.order) || !msg.order.every((k) => Number.isInteger(k) && k >= 0)) throw bad('order');
 }

@@ -1,6 +1,6 @@
 /**
  * Messages between the main thread and the compute worker. Requests carry a reqId; the worker answers each with
- * 'ok' or 'error', and a segment request streams 'slice'/'progress' before that. Slice buffers are transferred
+ * 'ok' or 'error', and a segment request streams 'slice'/'progress' before that ('prepare' streams 'progress'). Slice buffers are transferred
  * (moved, not copied); the volume is cloned once per attach because main keeps its own copy.
  */
 import type { MedSegErrorInfo, Volume } from '../../src-shared';
@@ -12,6 +12,8 @@ export type ToWorker =
   | { type: 'detach'; reqId: number; volumeId: string }
   | { type: 'sequences'; reqId: number; volumeId: string; sequences: SequenceInput[] | null }
   | { type: 'segment'; reqId: number; job: SegmentJob }
+  /** Compute the features ahead of the first job; streams 'progress' like a segment request. */
+  | { type: 'prepare'; reqId: number; volumeId: string; backbone: string; order: number[] }
   | { type: 'cancel'; reqId: number };
 
 export type FromWorker =

@@ -62,6 +62,9 @@ export function createServices(o: ServicesOptions): ServiceHost {
     settings: o.settings,
     backbones: store ? () => modelChoices(store) : undefined,
     dataDir: o.dataDir,
+    // Prepared features are worth it only off this thread (the compute worker): in-process, the extraction would
+    // hold the IPC/bridge thread right after every open, even of a study the user only wants to look at.
+    prewarm: !(compute instanceof LocalCompute),
   });
   const study = new StudyServiceImpl({ engine, emit: hub.emit, recentFile: o.recentFile });
   const services: Services = {

@@ -28,6 +28,17 @@ test.describe.serial('segment the liver on real CT', () => {
     page = await browser.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await openApp(page);
+    // Record what the status bar's feature progress shows from before the study opens: its features are prepared
+    // as soon as it is open, while the user paints (every change, not a sampled value: the engine's progress
+    // events each become one DOM update).
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid=feature-progress]')!;
+      const seen: [number, number][] = [];
+      (window as unknown as { __featureLog: [number, number][] }).__featureLog = seen;
+      const rec = () => seen.push([Number(el.getAttribute('data-done')), Number(el.getAttribute('data-total'))]);
+      rec();
+      new MutationObserver(rec).observe(el, { attributes: true, attributeFilter: ['data-done', 'data-total'] });
+    });
     await openSeries(page, dataPath(SERIES), /CT Body/);
     grid = await page.evaluate(() => {
       const h = window.__medseg.header!;
@@ -69,17 +80,6 @@ test.describe.serial('segment the liver on real CT', () => {
     await expect(page.locator('[data-class-id="1"] [data-testid=class-pick]')).toHaveText('Liver');
     liverId = 1;
     await page.keyboard.press('b');
-
-    // Record what the status bar's feature progress shows while the first update computes the features
-    // (every change, not a sampled value: the engine's progress events each become one DOM update).
-    await page.evaluate(() => {
-      const el = document.querySelector('[data-testid=feature-progress]')!;
-      const seen: [number, number][] = [];
-      (window as unknown as { __featureLog: [number, number][] }).__featureLog = seen;
-      const rec = () => seen.push([Number(el.getAttribute('data-done')), Number(el.getAttribute('data-total'))]);
-      rec();
-      new MutationObserver(rec).observe(el, { attributes: true, attributeFilter: ['data-done', 'data-total'] });
-    });
 
     for (const k of slices) {
       await goToAxialSlice(page, k);

@@ -330,7 +330,7 @@ const BUILT = resolve('out/main/worker.js');
 // Only a build newer than the worker sources says anything about them (npm run build first; CI builds).
 const built = existsSync(BUILT) && ['workerHost.ts', 'worker.ts', 'compute.ts'].every((f) => statSync(BUILT).mtimeMs >= statSync(resolve('src-main/engine', f)).mtimeMs);
 describe.skipIf(!built)('preparation in the built worker thread (out/main/worker.js)', () => {
-  it('progress reaches done = total while the main thread is free; closing during it leaves the worker serving', async () => {
+  it('progress from the worker thread reaches done = total; closing a study during it leaves the worker serving', async () => {
     const rec = recorder();
     const kernel = createFewshotKernel();
     const engine = new Engine({ compute: WorkerCompute.spawn(BUILT), kernel, emit: rec.emit, settings: { debounceMs: 0 } });

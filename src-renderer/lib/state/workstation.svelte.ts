@@ -65,6 +65,9 @@ export class Workstation {
 
   system = $state<SystemStatus | null>(null);
   features = $state({ done: 0, total: 0, provider: '' });
+  /** The engine prepares a study's features as soon as it opens, before this page has adopted it: the latest
+   * progress of a study not shown yet, applied when it is. */
+  private earlyFeatures: { volumeId: string; done: number; total: number; provider: string } | null = null;
   lastUpdateMs = $state<number | null>(null);
   /** Version returned by the last applyLabelDiff; the prediction is current when predictedVersion ≥ it. */
   sentVersion = $state(0);
@@ -124,7 +127,10 @@ export class Workstation {
     this.unsubs.push(
       api.study.on('openProgress', (p) => (this.openProgress = p.fraction)),
       api.segmentation.on('featureProgress', (p) => {
-        if (p.volumeId !== this.header?.volumeId) return;
+        if (p.volumeId !== this.header?.volumeId) {
+          this.earlyFeatures = { volumeId: p.volumeId, done: p.done, total: p.total, provider: p.provider };
+          return;
+        }
         this.features = { done: p.done, total: p.total, provider: p.provider };
       }),
       api.segmentation.on('prediction', (p) => this.onPredictionSlice(p)),
@@ -331,6 +337,8 @@ export class Workstation {
     this.seqWindows = windows;
     this.sequences = sequences;
     this.header = h;
+    if (this.earlyFeatures?.volumeId === h.volumeId) this.features = { done: this.earlyFeatures.done, total: this.earlyFeatures.total, provider: this.earlyFeatures.provider };
+    this.earlyFeatures = null;
     this.phase = 'ready';
     this.syncHistory();
     this.updateVolumes();

@@ -444,26 +444,6 @@ function foldedFused(h: LinearHead, L: FusedLayout, kept: number[]): { W: Float6
   return { W, B };
 }
 
-/**
- * The mean of linear heads' logits as one linear head (same classes, same fused layout): standardisation folded into
- * raw weights, then averaged. Used to shrink a presence-specific head toward the dropout-trained one.
- */
-export function averageLinearHeads(heads: LinearHead[]): LinearHead {
-  const first = heads[0];
-  const F = first.backbone.dim, D = F + 3, C = first.classes.length;
-  const W = new Float64Array(C * D), B = new Float64Array(C);
-  for (const h of heads) {
-    if (h.backbone.dim !== F || h.classes.join() !== first.classes.join()) throw new MedSegError('HEAD_MISMATCH', 'These heads were trained on different features or classes and cannot be combined.');
-    const u = unstandardise(h);
-    for (let c = 0; c < C; c++) {
-      for (let d = 0; d < F; d++) W[c * D + d] += u.w[c * u.D + d] / heads.length;
-      for (let q = 0; q < Math.min(3, h.positionChannels); q++) W[c * D + F + q] += u.w[c * u.D + F + q] / heads.length;
-      B[c] += u.b[c] / heads.length;
-    }
-  }
-  return rawLinearHead(first, W, B, F);
-}
-
 function rawLinearHead(like: LinearHead, W: Float64Array, B: Float64Array, dim: number): LinearHead {
   const D = dim + 3;
   return {

@@ -124,6 +124,21 @@ describe('preprocessing and geometry (known answers)', () => {
     }
   });
 
+  it('writes every value of a reused input buffer: padding rows and columns get the bottom of the window', () => {
+    // 4×2 slice at 1 mm into 28×28 'pad': content rows 7–20, padding rows 0–6 and 21–27.
+    const l = sliceLayout(4, 2, 1, 1, 28, 'pad');
+    expect([l.offU, l.offV]).toEqual([0, 7]);
+    const out = new Float32Array(3 * 28 * 28).fill(NaN); // a dirty buffer from an earlier batch
+    writeInput({ data: Int16Array.from([600, 600, 600, 600, 600, 600, 600, 600]), base: 0, strideU: 1, strideV: 4 }, l, [-1024, 600], out, 0);
+    expect(out.every(Number.isFinite)).toBe(true);
+    for (let c = 0; c < 3; c++) {
+      const pad = (0 - IMAGENET_MEAN[c]) / IMAGENET_STD[c], top = (1 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
+      expect(out[c * 784 + 3 * 28 + 5]).toBeCloseTo(pad, 5); // row 3: padding
+      expect(out[c * 784 + 24 * 28 + 27]).toBeCloseTo(pad, 5); // row 24: padding
+      expect(out[c * 784 + 10 * 28 + 13]).toBeCloseTo(top, 5); // row 10: 600 HU = top of the window
+    }
+  });
+
   it('bilinear upsampling reproduces a linear function of patch position', () => {
     const l = sliceLayout(64, 64, 1, 1, 56, 'pad'); // 4×4 patches
     const grid = new Float32Array(16 * 2);

@@ -73,6 +73,20 @@ describeWithData('multi-sequence head: segment --save-head, apply with sequences
     expect(results.all).toBeGreaterThan(results['no FLAIR']);
   }, 300_000);
 
+  it('a single-image head still applies to one --image, and refuses several (HEAD_MISMATCH)', async () => {
+    const single = join(dir, 'flair.head.json');
+    const seg = await cli(['segment', '--image', join(dir, 'FLAIR.nii.gz'), '--labels', join(dir, 'strokes.nii.gz'), '--out', join(dir, 'seg-flair.nii.gz'), '--save-head', single]);
+    expect(seg.code, JSON.stringify(seg.json)).toBe(0);
+    const out = join(dir, 'apply-flair.nii.gz');
+    const r = await cli(['apply', '--image', join(dir, 'FLAIR.nii.gz'), '--head', single, '--out', out]);
+    expect(r.code, JSON.stringify(r.json)).toBe(0);
+    expect(r.json.backbone).toBe('filters');
+    // Measured 0.526 (the FLAIR head's per-voxel answer, no propagation).
+    expect(dice(Uint8Array.from((await openVolume(out)).data), reference, 1)).toBeGreaterThanOrEqual(0.48);
+    const two = await cli(['apply', ...image('T1'), ...image('FLAIR'), '--head', single, '--out', join(dir, 'apply-two.nii.gz')]);
+    expect(two.json.error.code).toBe('HEAD_MISMATCH');
+  }, 300_000);
+
   it('a sequence the head never saw is refused with HEAD_MISMATCH naming it, and nothing is written', async () => {
     const out = join(dir, 'never.nii.gz');
     const r = await cli(['apply', ...image('T1'), ...image('T2', 'dwi'), '--head', head, '--out', out]);

@@ -7,6 +7,7 @@
 import { MedSegError, type Volume } from '../../src-shared';
 import type { BackboneSettings, ExtractOptions, FeatureBackbone, FeatureVolume } from './types';
 import { lazySlices } from './cache/lazy';
+import { SpareBuffer } from './cache/spare';
 import { createDinov2Backbone, type Dinov2Options } from './dinov2';
 import { createFilterBackbone, type FilterSettings } from './filters';
 
@@ -14,6 +15,8 @@ export class HybridBackbone implements FeatureBackbone {
   readonly id: string;
   readonly dim: number;
   readonly settings: BackboneSettings;
+  /** The next concatenated slice's memory, faulted in off the main thread (see cache/spare.ts). */
+  private readonly spare = new SpareBuffer();
 
   constructor(readonly parts: FeatureBackbone[], private readonly outputBudgetBytes = 256 * 2 ** 20) {
     if (parts.length === 0) throw new MedSegError('INVALID_ARGUMENT', 'A hybrid backbone needs at least one part.');
@@ -31,6 +34,7 @@ export class HybridBackbone implements FeatureBackbone {
   }
 
   async extract(volume: Volume, opts: ExtractOptions = {}): Promise<FeatureVolume> {
+    const outputReady = this.spare.prepare(volume.dims[0] * volume.dims[1] * this.dim); // while the parts compute
     const totals = this.parts.map(() => 0);
     const dones = this.parts.map(() => 0);
     const results: FeatureVolume[] = [];
@@ -57,8 +61,9 @@ export class HybridBackbone implements FeatureBackbone {
     const [nx, ny, nz] = volume.dims;
     const plane = nx * ny;
     const dim = this.dim;
+    await outputReady;
     const make = (k: number): Float32Array => {
-      const out = new Float32Array(plane * dim);
+      const out = this.spare.take(plane * dim);
       let off = 0;
       for (const fv of results) {
         const src = fv.slices[k]!;
@@ -79,6 +84,7 @@ export class HybridBackbone implements FeatureBackbone {
   }
 
   async dispose(): Promise<void> {
+    this.spare.dispose();
     for (const p of this.parts) await p.dispose?.();
   }
 }

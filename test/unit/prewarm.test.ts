@@ -244,6 +244,24 @@ describe('features are prepared when a study is opened (LocalCompute)', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it('a study above the working-grid budget is prepared on the working grid (3×3×2 blocks) and the job reuses it', async () => {
+    const counting = countingKernel();
+    const rec = recorder();
+    const budget = 512; // 32×32×8 → 3×3×2 blocks: two full-resolution slices per working slice
+    const engine = new Engine({ compute: new LocalCompute(counting.kernel, budget), kernel: counting.kernel, emit: rec.emit, settings: { debounceMs: 0 }, workVoxels: budget });
+    const { volume, truth } = twoBoxes();
+    const { volumeId } = engine.open(volume);
+    await rec.until(rec.featuresDone(volumeId));
+    expect(rec.errors()).toEqual([]);
+    const r = await paintAndSegment(engine, rec, volumeId, truth);
+    // blocks of 3×3 voxels on 10-voxel boxes: 0.81 and 0.86 measured
+    expect(r.a).toBeGreaterThanOrEqual(0.75);
+    expect(r.b).toBeGreaterThanOrEqual(0.75);
+    expect(counting.extracts).toBe(1);
+    expect(rec.errors()).toEqual([]);
+    await engine.dispose();
+  });
+
   it('switching the backbone prepares the new one at once', async () => {
     const counting = countingKernel();
     const rec = recorder();

@@ -33,7 +33,11 @@ export interface JobCallbacks {
 }
 
 export interface Compute {
-  attach(volumeId: string, volume: Volume): Promise<void>;
+  /**
+   * `closedFlag`: set to 1 (Atomics) by another thread when the volume is closed. The compute worker gets it so
+   * that an extraction holding its thread stops at its next step; a detach message would wait for the end.
+   */
+  attach(volumeId: string, volume: Volume, closedFlag?: Int32Array): Promise<void>;
   detach(volumeId: string): Promise<void>;
   /** Resolves when every slice was delivered; rejects with CANCELLED when signal aborts, or another MedSegError. */
   segment(job: SegmentJob, cb: JobCallbacks, signal: AbortSignal): Promise<void>;
@@ -71,10 +75,12 @@ export class LocalCompute implements Compute {
   /** `workVoxels`: the largest grid features are computed on (io/workgrid.ts); larger studies work on blocks. */
   constructor(private readonly kernel: Kernel, private readonly workVoxels = WORK_VOXELS) {}
 
-  async attach(volumeId: string, volume: Volume): Promise<void> {
+  async attach(volumeId: string, volume: Volume, closedFlag?: Int32Array): Promise<void> {
     this.volumes.set(volumeId, workingGrid(volume, this.workVoxels));
     this.closing.get(volumeId)?.abort();
-    this.closing.set(volumeId, new AbortController());
+    const closing = new AbortController();
+    if (closedFlag) alsoAbortedBy(closing.signal, closedFlag);
+    this.closing.set(volumeId, closing);
   }
 
   async setSequences(volumeId: string, sequences: SequenceInput[] | null): Promise<void> {
@@ -153,6 +159,17 @@ export class LocalCompute implements Compute {
     for (const c of this.closing.values()) c.abort();
     this.closing.clear();
   }
+}
+
+/**
+ * Make `signal.aborted` also true once `flag` holds 1. Extractions check `aborted` between steps, and while a
+ * synchronous one (the filter bank) holds the worker thread no message can abort the signal the ordinary way;
+ * the flag is shared memory the main thread writes. Still a real AbortSignal: events fire when it is aborted.
+ */
+function alsoAbortedBy(signal: AbortSignal, flag: Int32Array): void {
+  const own = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
+  if (!own) return;
+  Object.defineProperty(signal, 'aborted', { get: () => own.call(signal) === true || Atomics.load(flag, 0) === 1 });
 }
 
 /** Slice order on the working grid (a block of slices is one working slice). */

@@ -32,6 +32,7 @@ export class WorkerCompute implements Compute {
   private readonly pending = new Map<number, Pending>();
   private readonly volumes = new Map<string, Volume>();
   private readonly studies = new Map<string, SequenceInput[]>();
+  private readonly closedFlags = new Map<string, Int32Array>();
   private readonly deaths: number[] = [];
   private nextId = 1;
   private link: WorkerLink;
@@ -62,7 +63,16 @@ export class WorkerCompute implements Compute {
 
   attach(volumeId: string, volume: Volume): Promise<void> {
     this.volumes.set(volumeId, volume);
-    return this.request((reqId) => ({ type: 'attach', reqId, volumeId, volume }));
+    return this.sendAttach(volumeId, volume);
+  }
+
+  /** Each attach gets a fresh closed-flag (shared memory): detach raises it before the worker reads its message. */
+  private sendAttach(volumeId: string, volume: Volume): Promise<void> {
+    const closed = new SharedArrayBuffer(4);
+    const old = this.closedFlags.get(volumeId);
+    if (old) Atomics.store(old, 0, 1);
+    this.closedFlags.set(volumeId, new Int32Array(closed));
+    return this.request((reqId) => ({ type: 'attach', reqId, volumeId, volume, closed }));
   }
 
   setSequences(volumeId: string, sequences: SequenceInput[] | null): Promise<void> {
@@ -72,6 +82,9 @@ export class WorkerCompute implements Compute {
   }
 
   detach(volumeId: string): Promise<void> {
+    const flag = this.closedFlags.get(volumeId);
+    if (flag) Atomics.store(flag, 0, 1);
+    this.closedFlags.delete(volumeId);
     this.volumes.delete(volumeId);
     this.studies.delete(volumeId);
     return this.request((reqId) => ({ type: 'detach', reqId, volumeId }));
@@ -122,9 +135,7 @@ export class WorkerCompute implements Compute {
     }
     this.link = this.open();
     // The fresh worker knows nothing: give it the open volumes again (features recompute on the next job).
-    for (const [volumeId, volume] of this.volumes) {
-      this.request((reqId) => ({ type: 'attach', reqId, volumeId, volume })).catch(() => undefined);
-    }
+    for (const [volumeId, volume] of this.volumes) this.sendAttach(volumeId, volume).catch(() => undefined);
     for (const [volumeId, sequences] of this.studies) {
       this.request((reqId) => ({ type: 'sequences', reqId, volumeId, sequences })).catch(() => undefined);
     }

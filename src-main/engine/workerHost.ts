@@ -12,7 +12,7 @@ export function serveCompute(port: PortLike<ToWorker, FromWorker>, compute: Comp
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
       case 'attach':
-        compute.attach(msg.volumeId, msg.volume).then(() => port.postMessage({ type: 'ok', reqId: msg.reqId }), (e) => fail(msg.reqId, e));
+        compute.attach(msg.volumeId, msg.volume, msg.closed instanceof SharedArrayBuffer ? new Int32Array(msg.closed) : undefined).then(() => port.postMessage({ type: 'ok', reqId: msg.reqId }), (e) => fail(msg.reqId, e));
         return;
       case 'detach':
         compute.detach(msg.volumeId).then(() => port.postMessage({ type: 'ok', reqId: msg.reqId }), (e) => fail(msg.reqId, e));

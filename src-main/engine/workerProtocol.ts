@@ -8,7 +8,8 @@ import type { SegmentJob } from './compute';
 import type { SequenceInput } from '../features/multiseq';
 
 export type ToWorker =
-  | { type: 'attach'; reqId: number; volumeId: string; volume: Volume }
+  /** `closed`: an Int32Array(1) flag main sets to 1 on detach, read by extractions that hold the worker thread. */
+  | { type: 'attach'; reqId: number; volumeId: string; volume: Volume; closed?: SharedArrayBuffer }
   | { type: 'detach'; reqId: number; volumeId: string }
   | { type: 'sequences'; reqId: number; volumeId: string; sequences: SequenceInput[] | null }
   | { type: 'segment'; reqId: number; job: SegmentJob }

@@ -368,4 +368,33 @@ describe.skipIf(!built)('preparation in the built worker thread (out/main/worker
     await engine.dispose();
     expect(unhandled).toEqual([]);
   });
+
+  it('closing a study stops its extraction at the next step even while the filter bank holds the worker thread', async () => {
+    // Large enough that each filter step takes a while: the close lands while the worker is busy computing.
+    const [nx, ny, nz] = [96, 96, 48];
+    const data = new Int16Array(nx * ny * nz);
+    for (let v = 0; v < data.length; v++) data[v] = ((v * 2654435761) >>> 0) % 1000 - 500;
+    const big: Volume = { ...twoBoxes().volume, dims: [nx, ny, nz], data };
+    const wc = WorkerCompute.spawn(BUILT);
+    await wc.attach('big', big);
+    const steps: number[] = [];
+    const prepared = wc.prepare('big', 'filters', [24, 25, 23], (p) => {
+      steps.push(p.done);
+      if (steps.length === 1) void wc.detach('big');
+    });
+    // Without the shared flag the detach would wait for the whole extraction, which would then succeed.
+    await expect(prepared).rejects.toMatchObject({ name: 'MedSegError', code: 'CANCELLED' });
+    expect(Math.max(...steps)).toBeLessThan(FILTER_STEPS);
+
+    // the worker serves the next study
+    const rec = recorder();
+    const engine = new Engine({ compute: wc, kernel: createFewshotKernel(), emit: rec.emit, settings: { debounceMs: 0 } });
+    const { volume, truth } = twoBoxes();
+    const { volumeId } = engine.open(volume);
+    const r = await paintAndSegment(engine, rec, volumeId, truth);
+    expect(r.a).toBeGreaterThanOrEqual(0.9);
+    expect(r.b).toBeGreaterThanOrEqual(0.9);
+    expect(rec.errors()).toEqual([]);
+    await engine.dispose();
+  });
 });

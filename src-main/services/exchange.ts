@@ -1,6 +1,7 @@
 /**
  * ExchangeService: export the prediction (DICOM SEG / NIfTI / NRRD), import existing labels as strokes or locked
- * classes, and carry a trained head from one study to another.
+ * classes, and carry a trained head from one study to another (a multi-sequence head to a study holding some of its
+ * sequences: engine/multiseq/carried.ts).
  */
 import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import {
@@ -10,6 +11,8 @@ import {
 import { exportSegmentation, isSegPath, openVolume, resampleLabels } from '../io';
 import { readSegFile, segToGrid } from '../io/seg';
 import { headFromJson } from '../fewshot';
+import { loadedHeadFromJson } from '../fewshot/serialize';
+import { checkCarriedHead } from '../engine/multiseq/carried';
 import type { Engine } from '../engine/engine';
 
 async function exists(p: string): Promise<boolean> {
@@ -101,9 +104,16 @@ export class ExchangeServiceImpl implements ExchangeService {
     } catch (e) {
       throw new MedSegError('FILE_NOT_FOUND', 'The model file could not be read.', { path, detail: String(e) });
     }
-    const head = headFromJson(text, path);
+    const loaded = loadedHeadFromJson(text, path);
+    const head = loaded.head;
     const backbone = this.engine.getSettings().backbone;
-    if (head.backbone.id !== backbone) {
+    const names = this.engine.sequences(volumeId).map((q) => q.name);
+    // A combined study: the head must be a multi-sequence head that knows every sequence here (the update checks
+    // again, as sequences may be added or renamed later); said now so that the user hears it when applying.
+    if (names.length > 1) checkCarriedHead(loaded, names, backbone);
+    else if (loaded.sequences) {
+      throw new MedSegError('HEAD_MISMATCH', `This model was trained on several sequences together (${loaded.sequences.join(', ')}); add them to this study in the Sequences panel first, then apply it.`, { path });
+    } else if (head.backbone.id !== backbone) {
       throw new MedSegError('HEAD_MISMATCH', `This model was trained on other features (${head.backbone.id}) than the ones selected (${backbone}). Choose the same feature type, then apply it again.`, { path });
     }
     const known = s.getClasses();

@@ -198,6 +198,36 @@ describe('a head trained on a combined study, carried to another one', () => {
     await expect(runner.segment({ ...job, backbone: 'dinov2:vits14' }, cb, new AbortController().signal)).rejects.toMatchObject({ code: 'HEAD_MISMATCH', message: expect.stringMatching(/other features \(filters\)/) });
   }, 120_000);
 
+  it('a newer edit cancels the presence heads: the head reported stays the dropout-trained one (sequences, no presence heads)', async () => {
+    const list = [{ name: 'T1', volume: studyA.t1 }, { name: 'T2', volume: studyA.t2 }, { name: 'FLAIR', volume: studyA.flair }];
+    const runner = new MultiSequenceRunner(list, async () => createFilterBackbone());
+    const scribbles = new Uint8Array(N);
+    const s = strokes();
+    s.indices.forEach((v, t) => (scribbles[v] = s.values[t]));
+    const heads: string[] = [];
+    const controller = new AbortController();
+    const order = Array.from({ length: NZ }, (_, k) => k);
+    let slices = 0;
+    await runner.segment({ volumeId: 'v', version: 1, scribbles, locked: [], order, backbone: 'filters', headKind: 'linear' }, {
+      onSlice: () => { if (++slices === NZ) controller.abort(); }, // the next edit arrives as the last slice is shown
+      onProgress: () => undefined,
+      onHead: (json) => heads.push(json),
+    }, controller.signal);
+    expect(slices).toBe(NZ);
+    expect(heads).toHaveLength(1);
+    const loaded = loadedHeadFromJson(heads[0]);
+    expect(loaded.sequences).toEqual(['T1', 'T2', 'FLAIR']);
+    expect(loaded.presence?.full).toBeUndefined();
+    expect(loaded.presence?.leaveOneOut).toEqual({});
+
+    // Not cancelled: the same update reports the dropout-trained head, then the file with every presence head.
+    const all: string[] = [];
+    await runner.segment({ volumeId: 'v', version: 2, scribbles, locked: [], order, backbone: 'filters', headKind: 'linear' }, { onSlice: () => undefined, onProgress: () => undefined, onHead: (json) => all.push(json) }, new AbortController().signal);
+    expect(all).toHaveLength(2);
+    expect(all[0]).toBe(heads[0]); // the same strokes give the same head
+    expect(Object.keys(loadedHeadFromJson(all[1]).presence!.leaveOneOut)).toHaveLength(3);
+  }, 60_000);
+
   it('features laid out by the head\'s sequences equal an extraction in that layout', async () => {
     const bb = createFilterBackbone();
     const study = createMultiSequenceBackbone(bb, ['FLAIR', 'T1']);

@@ -113,8 +113,10 @@ export class MultiSequenceRunner {
     const scribbles = cropArray(labelsToWork(job.scribbles, grid), prep.box);
     if (prior && job.priorHead && distinctLabels(scribbles) < 2) {
       const { head, layout } = headForStudy(prior, names);
-      // Laid out by the head's sequences (cached while the same head is carried); once the user has painted two
-      // classes the update trains on the strokes alone and the carried head stops there, so is this copy let go.
+      // Laid out by the head's sequences (cached while the same head is carried). Once the user has painted two
+      // classes the update trains on this study's strokes alone and the carried head stops there (its confident
+      // voxels are not added as sparse labels, as fewshotKernel.ts does for one image: that would keep this second
+      // copy of the fused features and one more prediction in every update), and this copy is let go.
       let pf = this.priorFeatures;
       if (pf?.json !== job.priorHead || pf.features !== features) {
         pf = this.priorFeatures = { json: job.priorHead, features, relaid: relayoutFeatures(features, mb.layout, layout) };
@@ -139,9 +141,10 @@ export class MultiSequenceRunner {
     if (signal.aborted) throw cancelled();
     this.deliver(job, cb, signal, r.labels, r.uncertainty, prep.box);
     // The presence heads only matter once the head is saved and carried to another study, and fitting all of them
-    // (2^S − 1 heads: 3.5 s for four sequences on 2 cores, against 0.7 s for the update's head) on every stroke
-    // would hold the update: they are fitted after every slice was delivered, one head at a time, and a newer
-    // edit cancels them (the dropout-trained head reported above stays the current head then).
+    // before predicting (2^S − 1 heads) would hold every stroke's update: measured on BraTS at 3 mm with four
+    // sequences (2-core CPU), 0.9 s to the last slice, then 1.4–1.6 s for the fifteen heads (0.2 s for the three of
+    // two sequences). So they are fitted after every slice was delivered, one head at a time, and a newer edit
+    // cancels them (the dropout-trained head reported above stays the current head then).
     const presence = await fitPresenceAfter(kind, features, mb.layout, scribbles, prep.dims, trainOpts, head, signal);
     if (presence && !signal.aborted) cb.onHead?.(presenceHeadsToJson(presence));
   }

@@ -55,6 +55,11 @@ export interface Compute {
    * already are); rejects with the typed error a job would get. Optional: without it the first job computes them.
    */
   prepare?(volumeId: string, backbone: string, order: number[], onProgress: (p: FeatureProgress) => void): Promise<void>;
+  /**
+   * Load a backbone before a study needs it (an imported DINOv2 model: its ONNX session, 0.5–1 s on CPU), so the first
+   * study's visible slice waits only for its own features. Rejects with the typed error a job would get.
+   */
+  loadBackbone?(backbone: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -121,6 +126,10 @@ export class LocalCompute implements Compute {
       onSlice: volume === wg.volume && fz === 1 && wg.f[0] === 1 && wg.f[1] === 1 ? emit : (k, labels, uncertainty) => expandSlice(wg, k, labels, uncertainty, emit),
     });
     if (signal.aborted) throw cancelled();
+  }
+
+  async loadBackbone(backbone: string): Promise<void> {
+    await this.kernel.backbone(backbone);
   }
 
   async prepare(volumeId: string, backbone: string, order: number[], onProgress: (p: FeatureProgress) => void): Promise<void> {

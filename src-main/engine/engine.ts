@@ -56,6 +56,17 @@ export class Engine {
 
   constructor(private readonly opts: EngineOptions) {
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+    this.loadBackbone();
+  }
+
+  /**
+   * The chosen backbone is loaded now rather than by the first study's features (an imported model's session takes
+   * 0.5–1 s on CPU). A failure is not reported here: the study's preparation or first update meets it again (the
+   * kernel forgets failed loads) and shows it.
+   */
+  private loadBackbone(): void {
+    if (this.opts.prewarm === false || this.settings.backbone === 'filters') return;
+    this.opts.compute.loadBackbone?.(this.settings.backbone).catch(() => undefined);
   }
 
   get openCount(): number {
@@ -237,7 +248,9 @@ export class Engine {
     if (!o.heads.some((h) => h.id === next.head)) {
       throw new MedSegError('INVALID_ARGUMENT', `Unknown model head "${next.head}": choose ${o.heads.map((h) => h.id).join(' or ')}.`);
     }
+    const changed = next.backbone !== this.settings.backbone;
     this.settings = next;
+    if (changed) this.loadBackbone();
     for (const s of this.sessions.values()) s.setOptions(this.sessionOptions());
     return { ...next };
   }

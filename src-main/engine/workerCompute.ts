@@ -104,6 +104,10 @@ export class WorkerCompute implements Compute {
     return this.request((reqId) => ({ type: 'prepare', reqId, volumeId, backbone, order }), { onProgress });
   }
 
+  loadBackbone(backbone: string): Promise<void> {
+    return this.request((reqId) => ({ type: 'backbone', reqId, backbone }));
+  }
+
   async dispose(): Promise<void> {
     this.disposing = true;
     this.rejectAll(new MedSegError('CANCELLED', 'The compute engine was shut down.'));

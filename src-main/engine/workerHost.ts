@@ -36,6 +36,18 @@ export function serveCompute(port: PortLike<ToWorker, FromWorker>, compute: Comp
           .then(() => port.postMessage({ type: 'ok', reqId }), (e) => fail(reqId, e));
         return;
       }
+      case 'backbone': {
+        const { reqId } = msg;
+        Promise.resolve()
+          .then(() => {
+            if (typeof msg.backbone !== 'string' || !msg.backbone) {
+              throw new MedSegError('INVALID_ARGUMENT', 'The request to load a feature model was malformed.', { detail: 'backbone' });
+            }
+            return compute.loadBackbone?.(msg.backbone);
+          })
+          .then(() => port.postMessage({ type: 'ok', reqId }), (e) => fail(reqId, e));
+        return;
+      }
       case 'segment': {
         const controller = new AbortController();
         const { reqId } = msg;

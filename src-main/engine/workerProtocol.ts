@@ -15,6 +15,8 @@ export type ToWorker =
   | { type: 'segment'; reqId: number; job: SegmentJob }
   /** Compute the features ahead of the first job; streams 'progress' like a segment request. */
   | { type: 'prepare'; reqId: number; volumeId: string; backbone: string; order: number[] }
+  /** Load a backbone (an imported model's session) before any study needs it. */
+  | { type: 'backbone'; reqId: number; backbone: string }
   | { type: 'cancel'; reqId: number };
 
 export type FromWorker =

@@ -235,7 +235,8 @@ describe('features are prepared when a study is opened (LocalCompute)', () => {
     await rec.until(rec.featuresDone(volumeId));
     await engine.setSettings({ backbone: 'filters-b' });
     await rec.until((e) => rec.featuresDone(volumeId)(e) && rec.progress(volumeId).length === 2 * FILTER_STEPS);
-    expect(seen).toEqual(['filters', 'filters-b']);
+    // 'filters-b' asked twice: loaded on the switch, then by the preparation (the kernel shares the one load).
+    expect(seen).toEqual(['filters', 'filters-b', 'filters-b']);
     expect(counting.extracts).toBe(2);
     expect(rec.errors()).toEqual([]);
     await engine.dispose();
@@ -300,6 +301,33 @@ describe('the prepare message', () => {
     expect(of(2).map((m) => (m.type === 'progress' ? m.done : m.type))).toEqual([1, 2, 3, 4, 5, 6, 'ok']);
     for (const id of [3, 4, 5]) expect(of(id)).toEqual([expect.objectContaining({ type: 'error', error: expect.objectContaining({ code: 'INVALID_ARGUMENT' }) })]);
     expect(of(4)[0]).toMatchObject({ error: { message: 'This image is no longer open.' } });
+  });
+});
+
+describe('the chosen backbone is loaded before a study needs it', () => {
+  it('at start and on a switch, an imported backbone is loaded with no study open; the filter bank needs no loading', async () => {
+    const counting = countingKernel();
+    const seen: string[] = [];
+    const kernel: Kernel = { ...counting.kernel, backbone: (id) => (seen.push(id), counting.kernel.backbone(id.startsWith('filters') ? 'filters' : id)) };
+    const backbones = async () => [{ id: 'filters-b', label: 'Filter bank, second copy', available: true }, { id: 'filters-c', label: 'Third copy', available: true }];
+    const engine = new Engine({ compute: new LocalCompute(kernel), kernel, emit: recorder().emit, settings: { debounceMs: 0, backbone: 'filters-b' }, backbones });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual(['filters-b']);
+    await engine.setSettings({ backbone: 'filters-c' });
+    await engine.setSettings({ head: 'proto' }); // not a backbone change: nothing more to load
+    await engine.setSettings({ backbone: 'filters' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual(['filters-b', 'filters-c']);
+    expect(counting.extracts).toBe(0);
+    await engine.dispose();
+  });
+
+  it('the backbone message answers ok, and a malformed or unknown backbone fails with its typed error', async () => {
+    const worker = inProcessWorker(createFewshotKernel());
+    await expect(worker.loadBackbone('filters')).resolves.toBeUndefined();
+    await expect(worker.loadBackbone('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(worker.loadBackbone('dinov2:no-such-model')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await worker.dispose();
   });
 });
 

@@ -6,34 +6,22 @@
  * head file; damaged or foreign content → HEAD_INVALID / HEAD_MISMATCH.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MedSegError, type Vec3 } from '../../src-shared';
+import { MedSegError } from '../../src-shared';
 import { createFilterBackbone, dice, headFromJson, headToJson, simulateAnnotation, type LinearHead } from '../../src-main/fewshot';
 import type { FeatureVolume } from '../../src-main/features/types';
 import { createMultiSequenceBackbone, dropSequencesInPlace, fusedGuide, type MultiSequenceBackbone } from '../../src-main/features/multiseq';
 import { dropFromHead, presenceHead, segmentMultiSequence, trainPresenceHeads, type PresenceHeads } from '../../src-main/fewshot/multiseq';
 import { loadedHeadFromJson, presenceHeadsToJson } from '../../src-main/fewshot/serialize';
-import { positionFeatures } from '../../src-main/fewshot/samples';
-import { SYN_DIMS, synStudy } from './helpers/multiseq-synthetic';
+import { SYN_DIMS, linearMargin, synStudy } from './helpers/multiseq-synthetic';
 
 const { lesion, sequences } = synStudy();
 let mb: MultiSequenceBackbone;
 let fused: FeatureVolume;
 let scribbles: Uint8Array;
 let ph: PresenceHeads;
-const plane = SYN_DIMS[0] * SYN_DIMS[1];
 const probe = Array.from({ length: 200 }, (_, t) => Math.floor(((t * 7919) % 1000) / 1000 * SYN_DIMS[0] * SYN_DIMS[1] * SYN_DIMS[2]));
 
-/** logit(class 1) − logit(class 0) of a linear head at voxel v. */
-function margin(h: LinearHead, f: FeatureVolume, v: number, dims: Vec3 = SYN_DIMS): number {
-  const F = h.backbone.dim, P = h.positionChannels, D = F + P;
-  const k = Math.floor(v / plane), sl = f.slices[k]!, o = (v - k * plane) * f.dim;
-  const pos = new Float32Array(3);
-  positionFeatures(v, dims, [1, 1, 1], pos, 0);
-  const z = (d: number) => ((d < F ? sl[o + d] : pos[d - F]) - h.mean[d]) / h.std[d];
-  let a = h.bias[1] - h.bias[0];
-  for (let d = 0; d < D; d++) a += (h.weights[D + d] - h.weights[d]) * z(d);
-  return a;
-}
+const margin = linearMargin;
 
 beforeAll(async () => {
   mb = createMultiSequenceBackbone(createFilterBackbone(), sequences.map((s) => s.name));

@@ -3,7 +3,10 @@
  * so a head that uses the sequences redundantly can lose any one of them. Deterministic (fixed LCG noise).
  */
 import type { Vec3, Volume } from '../../../src-shared';
+import type { LinearHead } from '../../../src-main/fewshot';
 import type { SequenceInput } from '../../../src-main/features/multiseq';
+import type { FeatureVolume } from '../../../src-main/features/types';
+import { positionFeatures } from '../../../src-main/fewshot/samples';
 
 export const SYN_DIMS: Vec3 = [40, 40, 16];
 
@@ -44,4 +47,17 @@ export function synStudy(): { lesion: Uint8Array; sequences: SequenceInput[] } {
     return { name: s.name, volume: synVolume(d) };
   });
   return { lesion, sequences };
+}
+
+/** logit(class 1) − logit(class 0) of a linear head at voxel v (position channels from the voxel index, 1 mm). */
+export function linearMargin(h: LinearHead, f: FeatureVolume, v: number, dims: Vec3 = SYN_DIMS): number {
+  const plane = dims[0] * dims[1];
+  const F = h.backbone.dim, P = h.positionChannels, D = F + P;
+  const k = Math.floor(v / plane), sl = f.slices[k]!, o = (v - k * plane) * f.dim;
+  const pos = new Float32Array(3);
+  positionFeatures(v, dims, [1, 1, 1], pos, 0);
+  const z = (d: number) => ((d < F ? sl[o + d] : pos[d - F]) - h.mean[d]) / h.std[d];
+  let a = h.bias[1] - h.bias[0];
+  for (let d = 0; d < D; d++) a += (h.weights[D + d] - h.weights[d]) * z(d);
+  return a;
 }

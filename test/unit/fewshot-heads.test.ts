@@ -147,3 +147,35 @@ describe('whole-volume scoring', () => {
     expect(maxErr).toBeLessThan(1e-4);
   });
 });
+
+describe('linear fast path: every class count', () => {
+  // Four classes at a time, then a pair, then a single: 2, 5, 6 and 7 classes take each tail.
+  it.each([2, 5, 6, 7])('%i classes: the same probabilities as the per-voxel scorer', (C) => {
+    const dims: Vec3 = [6, 5, 2];
+    const spacing: Vec3 = [1, 1.5, 2.5];
+    const F = 5, P = 3, D = F + P, n = 60;
+    const wave = (i: number, a: number) => Math.sin(a * i + 0.3);
+    const fv: FeatureVolume = { dim: F, names: ['a', 'b', 'c', 'd', 'e'], slices: [0, 1].map((k) => Float32Array.from({ length: 30 * F }, (_, q) => wave(q + 97 * k, 0.77))) };
+    const head = {
+      kind: 'linear' as const, classes: Array.from({ length: C }, (_, c) => (c === 0 ? 0 : c + 2)), counts: new Array(C).fill(1),
+      backbone: { id: 't', dim: F, names: fv.names }, positionChannels: P,
+      mean: Float32Array.from({ length: D }, (_, d) => 0.1 * d), std: Float32Array.from({ length: D }, (_, d) => 0.5 + 0.25 * d),
+      weights: Float32Array.from({ length: C * D }, (_, i) => wave(i, 1.3)), bias: Float32Array.from({ length: C }, (_, c) => 0.2 * c - 0.3), lambda: 0.01,
+    };
+    const ch = compileHead(head);
+    const fast = new Float32Array(n * C);
+    predictProbabilities(head, fv, dims, fast, undefined, undefined, spacing);
+    const p = new Float32Array(P), ref = new Float32Array(C);
+    let maxErr = 0, sumErr = 0;
+    for (let v = 0; v < n; v++) {
+      positionFeatures(v, dims, spacing, p, 0);
+      const k = Math.floor(v / 30);
+      ch.score(fv.slices[k]!, (v - k * 30) * F, p, ref, 0);
+      let s = 0;
+      for (let c = 0; c < C; c++) { maxErr = Math.max(maxErr, Math.abs(ref[c] - fast[v * C + c])); s += fast[v * C + c]; }
+      sumErr = Math.max(sumErr, Math.abs(s - 1));
+    }
+    expect(maxErr).toBeLessThan(1e-5);
+    expect(sumErr).toBeLessThan(1e-5);
+  });
+});

@@ -18,9 +18,9 @@ function referenceLoss(w: Float64Array, z: Float32Array, y: Uint8Array, n: numbe
   return loss;
 }
 
-describe('linear probe trainer: loss and gradient', () => {
-  // 7 classes (not a multiple of the 4-class blocks) and an odd feature count.
-  const n = 40, dim = 9, C = 7, lambda = 0.05;
+// 7 classes (a block of four, a pair and a single), 2 (a pair alone), 5 (four and a single); an odd feature count.
+describe.each([7, 2, 5])('linear probe trainer: loss and gradient, %i classes', (C) => {
+  const n = 40, dim = 9, lambda = 0.05;
   const z = Float32Array.from({ length: n * dim }, (_, i) => Math.sin(1.7 * i) * 2);
   const y = Uint8Array.from({ length: n }, (_, r) => (r * 3) % C);
   const cw = Float64Array.from({ length: C }, (_, c) => 1 / (C * (1 + c)));

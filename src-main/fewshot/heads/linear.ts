@@ -15,42 +15,67 @@ export interface LinearOptions {
 
 /**
  * Balanced multinomial log-loss + λ/2·|W|² and its gradient. w = [W (C×D) | b (C)].
- * Classes go four at a time (padded with zero rows), so each feature value is read once per four classes in both
- * the forward and the gradient pass, and the four running sums stay in registers (as in predict.ts's kernel).
+ * Classes go four at a time, so each feature value is read once per four classes in both the forward and the
+ * gradient pass, and the four running sums stay in registers (as in predict.ts's kernel); the last one to three
+ * classes go two and one at a time instead of being padded to four.
  */
 export function lossGrad(w: Float64Array, g: Float64Array, z: Float32Array, y: Uint8Array, n: number, dim: number, C: number, cw: Float64Array, lambda: number): number {
-  const Cp = Math.ceil(C / 4) * 4;
-  const W = new Float64Array(Cp * dim), G = new Float64Array(Cp * dim);
-  W.set(w.subarray(0, C * dim));
+  const C4 = C - (C % 4), C2 = C - (C % 2);
+  const G = new Float64Array(C * dim);
   const bOff = C * dim;
-  const logit = new Float64Array(Cp), e = new Float64Array(Cp), gb = new Float64Array(C);
+  const logit = new Float64Array(C), e = new Float64Array(C), gb = new Float64Array(C);
   let loss = 0;
   for (let r = 0; r < n; r++) {
     const row = r * dim;
-    for (let c = 0; c < Cp; c += 4) {
+    let c = 0;
+    for (; c < C4; c += 4) {
       const o0 = c * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       for (let d = 0; d < dim; d++) {
         const x = z[row + d];
-        a0 += W[o0 + d] * x; a1 += W[o1 + d] * x; a2 += W[o2 + d] * x; a3 += W[o3 + d] * x;
+        a0 += w[o0 + d] * x; a1 += w[o1 + d] * x; a2 += w[o2 + d] * x; a3 += w[o3 + d] * x;
       }
       logit[c] = a0; logit[c + 1] = a1; logit[c + 2] = a2; logit[c + 3] = a3;
     }
+    if (c < C2) {
+      const o0 = c * dim, o1 = o0 + dim;
+      let a0 = 0, a1 = 0;
+      for (let d = 0; d < dim; d++) { const x = z[row + d]; a0 += w[o0 + d] * x; a1 += w[o1 + d] * x; }
+      logit[c] = a0; logit[c + 1] = a1;
+      c += 2;
+    }
+    if (c < C) {
+      const o0 = c * dim;
+      let a0 = 0;
+      for (let d = 0; d < dim; d++) a0 += w[o0 + d] * z[row + d];
+      logit[c] = a0;
+    }
     let mx = -Infinity;
-    for (let c = 0; c < C; c++) { logit[c] += w[bOff + c]; if (logit[c] > mx) mx = logit[c]; }
+    for (let q = 0; q < C; q++) { logit[q] += w[bOff + q]; if (logit[q] > mx) mx = logit[q]; }
     let se = 0;
-    for (let c = 0; c < C; c++) { logit[c] = Math.exp(logit[c] - mx); se += logit[c]; }
+    for (let q = 0; q < C; q++) { logit[q] = Math.exp(logit[q] - mx); se += logit[q]; }
     const yc = y[r];
     const wr = cw[yc];
     loss -= wr * Math.log(logit[yc] / se);
-    for (let c = 0; c < C; c++) { e[c] = wr * (logit[c] / se - (c === yc ? 1 : 0)); gb[c] += e[c]; }
-    for (let c = 0; c < Cp; c += 4) {
+    for (let q = 0; q < C; q++) { e[q] = wr * (logit[q] / se - (q === yc ? 1 : 0)); gb[q] += e[q]; }
+    c = 0;
+    for (; c < C4; c += 4) {
       const o0 = c * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
       const e0 = e[c], e1 = e[c + 1], e2 = e[c + 2], e3 = e[c + 3];
       for (let d = 0; d < dim; d++) {
         const x = z[row + d];
         G[o0 + d] += e0 * x; G[o1 + d] += e1 * x; G[o2 + d] += e2 * x; G[o3 + d] += e3 * x;
       }
+    }
+    if (c < C2) {
+      const o0 = c * dim, o1 = o0 + dim;
+      const e0 = e[c], e1 = e[c + 1];
+      for (let d = 0; d < dim; d++) { const x = z[row + d]; G[o0 + d] += e0 * x; G[o1 + d] += e1 * x; }
+      c += 2;
+    }
+    if (c < C) {
+      const o0 = c * dim, e0 = e[c];
+      for (let d = 0; d < dim; d++) G[o0 + d] += e0 * z[row + d];
     }
   }
   for (let i = 0; i < bOff; i++) { loss += 0.5 * lambda * w[i] * w[i]; g[i] = G[i] + lambda * w[i]; }

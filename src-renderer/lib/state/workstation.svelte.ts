@@ -261,6 +261,28 @@ export class Workstation {
     if (this.phase === 'ready' && !this.error) this.seriesInStudy = [id];
   }
 
+  /**
+   * The scanned image series as ONE multi-sequence study (a folder holding T1, T1c, T2, FLAIR, …): the series with
+   * the most voxels is the reference (the others are resampled onto its grid, so the finest sampling is kept; ties
+   * go to the list order), the others join it as sequences in list order, named from their descriptions. A series
+   * of another patient or exam stops there and waits in `pendingSequence` for the user's answer, as when adding
+   * one by hand. A study that comes back with sequences saved in its workspace keeps those instead.
+   */
+  async openSeriesTogether(ids: string[]): Promise<void> {
+    const picked = ids.map((id) => this.series.find((s) => s.id === id)).filter((s): s is SeriesSummary => !!s && s.kind === 'image');
+    if (picked.length === 0) return;
+    const voxels = (s: SeriesSummary): number => (s.dims ? s.dims[0] * s.dims[1] * s.dims[2] : 0);
+    const ref = picked.reduce((a, b) => (voxels(b) > voxels(a) ? b : a));
+    await this.openSeries(ref.id);
+    if (this.phase !== 'ready' || this.error || !this.header) return;
+    // Restored with its saved sequences (the header says which): adding the folder's series again would double them.
+    if (this.sequences.length > 1) return;
+    for (const s of picked) {
+      if (s === ref || this.seriesInStudy.includes(s.id)) continue;
+      if (!(await this.addSequenceSeries(s.id))) break;
+    }
+  }
+
   async openPath(path: string): Promise<void> {
     await this.openWith(() => this.conn!.api.study.openPath(path));
   }

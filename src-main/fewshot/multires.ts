@@ -38,14 +38,32 @@ export function coarseFactors(dims: Vec3, spacing: Vec3, budget = COARSE_BUDGET)
   return blockFactors(dims, spacing, budget);
 }
 
-interface CacheEntry { refs: (Float32Array | undefined)[]; edge: Float32Array; outside: Uint8Array | null; levels: Map<string, CoarseLevel>; parents: Map<string, Int32Array> }
+/**
+ * Per feature volume: the block features of each level (the expensive part: every voxel's F channels summed) and
+ * the nesting maps, valid while the slices and the outside mask stay the same objects; and, separately, each
+ * level's barriers, valid for one edge image. A multi-sequence update builds a new guide image from its strokes
+ * every time: only the barriers are computed again then, not the block features (≈ 0.8 s for 184 fused channels
+ * on BraTS at 2 mm).
+ */
+type LevelCore = Omit<CoarseLevel, 'barrier' | 'maxBarrier'>;
+interface CacheEntry {
+  refs: (Float32Array | undefined)[];
+  outside: Uint8Array | null;
+  cores: Map<string, LevelCore>;
+  parents: Map<string, Int32Array>;
+  edge: Float32Array;
+  levels: Map<string, CoarseLevel>;
+}
 const cache = new WeakMap<FeatureVolume, CacheEntry>();
 
-/** The cache entry of these features, emptied when the slices, edge image or outside mask are not the same objects. */
+/** The cache entry of these features: emptied when the slices or the outside mask change, its barriers when the edge image does. */
 function entryFor(features: FeatureVolume, edge: Float32Array, outside: Uint8Array | null): CacheEntry {
   const hit = cache.get(features);
-  if (hit && hit.edge === edge && hit.outside === outside && hit.refs.length === features.slices.length && hit.refs.every((r, k) => r === features.slices[k])) return hit;
-  const e: CacheEntry = { refs: features.slices.slice(), edge, outside, levels: new Map(), parents: new Map() };
+  if (hit && hit.outside === outside && hit.refs.length === features.slices.length && hit.refs.every((r, k) => r === features.slices[k])) {
+    if (hit.edge !== edge) { hit.edge = edge; hit.levels = new Map(); }
+    return hit;
+  }
+  const e: CacheEntry = { refs: features.slices.slice(), outside, cores: new Map(), parents: new Map(), edge, levels: new Map() };
   cache.set(features, e);
   return e;
 }
@@ -58,13 +76,21 @@ export function coarseLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, 
   return levelFor(features, dims, spacing, edge, outside, coarseFactors(dims, spacing, budget));
 }
 
-/** The level of blocks of `f` voxels (cached with the features like coarseLevel). */
+/** The level of blocks of `f` voxels (cached with the features like coarseLevel; its barriers with the edge image). */
 export function levelFor(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Float32Array, outside: Uint8Array | null, f: Vec3): CoarseLevel {
   const e = entryFor(features, edge, outside);
   const key = f.join(',');
   let level = e.levels.get(key);
   if (!level) {
-    level = buildLevel(features, dims, spacing, edge, outside, f);
+    let core = e.cores.get(key);
+    if (!core) {
+      core = buildLevelCore(features, dims, spacing, outside, f);
+      e.cores.set(key, core);
+    }
+    const barrier = barriers(edge, dims, f, core.dims);
+    let maxBarrier = 0;
+    for (const bar of barrier) for (let b = 0; b < core.n; b++) if (bar[b] > maxBarrier) maxBarrier = bar[b];
+    level = { ...core, barrier, maxBarrier };
     e.levels.set(key, level);
   }
   return level;
@@ -124,7 +150,7 @@ export function parentOf(features: FeatureVolume, child: CoarseLevel, parent: Co
   return out;
 }
 
-function buildLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Float32Array, outside: Uint8Array | null, f: Vec3): CoarseLevel {
+function buildLevelCore(features: FeatureVolume, dims: Vec3, spacing: Vec3, outside: Uint8Array | null, f: Vec3): LevelCore {
   const [nx, ny, nz] = dims;
   const cd: Vec3 = [Math.ceil(nx / f[0]), Math.ceil(ny / f[1]), Math.ceil(nz / f[2])];
   const cn = cd[0] * cd[1] * cd[2];
@@ -162,10 +188,7 @@ function buildLevel(features: FeatureVolume, dims: Vec3, spacing: Vec3, edge: Fl
     coarseOutside = new Uint8Array(cn);
     for (let b = 0; b < cn; b++) if (outCnt[b] === cnt[b]) coarseOutside[b] = 1;
   }
-  const barrier = barriers(edge, dims, f, cd);
-  let maxBarrier = 0;
-  for (const bar of barrier) for (let b = 0; b < cn; b++) if (bar[b] > maxBarrier) maxBarrier = bar[b];
-  return { f, dims: cd, spacing: [spacing[0] * f[0], spacing[1] * f[1], spacing[2] * f[2]], n: cn, feats, F, barrier, outside: coarseOutside, blockOf, maxBarrier };
+  return { f, dims: cd, spacing: [spacing[0] * f[0], spacing[1] * f[1], spacing[2] * f[2]], n: cn, feats, F, outside: coarseOutside, blockOf };
 }
 
 /**

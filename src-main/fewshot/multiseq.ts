@@ -208,9 +208,10 @@ export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Prom
   // The pattern is what the study holds after the drop: a layout sequence the study lacks counts as missing too.
   if (presence) rest.head = presenceHead(presence, kept.map((s) => s.name)).head;
   const volume = makeGuide(guide ?? 'mean', kept, inp.scribbles);
-  // The features object is keyed per guide and drop set: whatever segment() derives from a feature volume and
-  // caches (block features, edge barriers) must not be reused for another guide. The voxel arrays are shared.
-  const features = featureView(inp.features, `${dropNames.join(',')}|${volume.meta.seriesDescription ?? ''}`);
+  // One features object per drop set (the voxel arrays are shared): what segment() derives from a feature volume
+  // and caches (block features) then stays warm from update to update, while the block barriers, which follow the
+  // guide image, are computed again for each new guide (multires.ts keys them by the edge image).
+  const features = featureView(inp.features, dropNames.join(','));
   if (fusion) {
     const r = await segment({ ...rest, features, head: composeLateFusion(fusion, present), volume });
     return { ...r, guide: kept.map((s) => s.name) };

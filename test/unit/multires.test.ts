@@ -57,6 +57,18 @@ describe('coarse grid', () => {
     for (let b = 0; b < L.n; b++) { expect(L.barrier[1][b]).toBe(0); expect(L.barrier[2][b]).toBe(0); }
     // Cached while the feature slices stay the same objects.
     expect(coarseLevel(features, dims, [1, 1, 1], edge, null, 16)).toBe(L);
+    // A new edge image (a multi-sequence guide made from new strokes): the barriers follow it, the block features
+    // are the same array (not summed again), and going back to the first edge image gives its barriers again.
+    const edge2 = new Float32Array(n);
+    for (let v = 0; v < n; v++) edge2[v] = v % 8 >= 2 ? 3 : 0;
+    const L2 = coarseLevel(features, dims, [1, 1, 1], edge2, null, 16);
+    expect(L2.feats).toBe(L.feats);
+    expect(L2.blockOf).toBe(L.blockOf);
+    for (let b = 0; b < L2.n; b++) expect(L2.barrier[0][b]).toBeCloseTo(b % 4 === 0 ? 3 : 0, 6);
+    expect(L2.maxBarrier).toBeCloseTo(3, 6);
+    const L3 = coarseLevel(features, dims, [1, 1, 1], edge, null, 16);
+    expect(L3.feats).toBe(L.feats);
+    for (let b = 0; b < L3.n; b++) expect(L3.barrier[0][b]).toBeCloseTo(b % 4 === 2 ? 1 : 0, 6);
   });
 
   it('uniform blocks are those whose 26 neighbours share their class', () => {

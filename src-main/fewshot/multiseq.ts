@@ -208,10 +208,10 @@ export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Prom
   // The pattern is what the study holds after the drop: a layout sequence the study lacks counts as missing too.
   if (presence) rest.head = presenceHead(presence, kept.map((s) => s.name)).head;
   const volume = makeGuide(guide ?? 'mean', kept, inp.scribbles);
-  // One features object per drop set (the voxel arrays are shared): what segment() derives from a feature volume
-  // and caches (block features) then stays warm from update to update, while the block barriers, which follow the
-  // guide image, are computed again for each new guide (multires.ts keys them by the edge image).
-  const features = featureView(inp.features, dropNames.join(','));
+  // The feature volume itself for every guide and drop set: a linear head is folded instead of the features being
+  // touched, so the block features segment() derives and caches (multires.ts) serve every pattern, while the block
+  // barriers, which follow the guide image, are computed again for each new guide (keyed by the edge image).
+  const features = inp.features;
   if (fusion) {
     const r = await segment({ ...rest, features, head: composeLateFusion(fusion, present), volume });
     return { ...r, guide: kept.map((s) => s.name) };
@@ -229,20 +229,6 @@ export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Prom
   } finally {
     restore();
   }
-}
-
-const views = new WeakMap<FeatureVolume, Map<string, FeatureVolume>>();
-function featureView(f: FeatureVolume, key: string): FeatureVolume {
-  let m = views.get(f);
-  if (!m) views.set(f, (m = new Map()));
-  let v = m.get(key);
-  if (!v) {
-    v = { ...f };
-    // A few views (all / each left out) stay warm; older ones are let go with what was cached on them.
-    if (m.size >= 6) m.delete(m.keys().next().value!);
-    m.set(key, v);
-  }
-  return v;
 }
 
 /**

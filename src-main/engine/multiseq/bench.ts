@@ -105,8 +105,20 @@ export async function runMultiSequenceBench(inp: MultiSequenceBenchInput): Promi
   };
   const runs: { mode: AnnotatorMode; k: number; methods: MultiSequenceMethod[] }[] = inp.modes.map((mode) => ({ mode, k: inp.k, methods }));
   for (const k of inp.robustness?.ks ?? []) for (const mode of inp.modes) runs.push({ mode, k, methods: inp.robustness!.methods });
+  let warm = false;
   for (const { mode, k, methods: ms } of runs) {
     const { scribbles } = simulateAnnotation({ reference: ref, image: guideAll.data, dims: prep.dims, modality: guideAll.modality, classes: inp.classes, k, mode });
+    if (!warm) {
+      // Untimed, once: the block features segment() derives from each feature volume (fused, and each sequence's
+      // own) do not depend on the strokes and are built at a study's first update, like the features themselves;
+      // without this the first timed row of each kind would carry them and the others not.
+      await applyMethod(ms[0], fitMethod(ms[0], headKind, fused, mb, scribbles, prep), fused, mb, scribbles, prep);
+      for (const seq of prep.sequences) {
+        const f = perSeq.get(seq.name)!;
+        await segment({ volume: seq.volume, features: f, scribbles, head: trainHead(headKind, f, scribbles, prep.dims, { backbone: { id: inp.backbone.id }, spacing: prep.spacing }) });
+      }
+      warm = true;
+    }
     let labeled = 0;
     for (let i = 0; i < scribbles.length; i++) if (scribbles[i]) labeled++;
     const base = { mode, k, labeledVoxels: labeled };
@@ -390,7 +402,7 @@ export async function bratsSection(dataDir: string, o: BratsSectionOptions): Pro
       `${down > 1 ? `resampled to ${grid.spacing.join('×')} mm` : 'at 1 mm'}. ${seconds} s for this section.`,
     'Protocol: BENCHMARK.md simulated annotator, k = 3, one annotation per mode (drawn on the mean of the sequences) used for every row. ' +
       '"single sequence" = the ordinary one-image pipeline on that sequence (its own features, its own image as guide). ' +
-      '"left out" = trained with all four, that sequence missing at prediction time. Update = train + predict once (the CLI bench times ≥ 5). ' +
+      '"left out" = trained with all four, that sequence missing at prediction time. Update = train + predict once (the CLI bench times ≥ 5), after one untimed update that builds the block features of each feature volume (they do not depend on the strokes; the app builds them at a study\'s first update). ' +
       `Regenerate only this section with \`medseg bench-report --only multiseq\`; \`--no-multiseq\` skips it.`, '',
     multiSequenceReport(BRATS_CASE.name, 'Fused features: each sequence through the same backbone, zero where missing, one presence flag per sequence, present groups scaled by S/P.', result, o.machine, o.backbone.id, 3),
   ].join('\n');

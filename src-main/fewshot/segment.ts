@@ -312,25 +312,36 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   // band between regions is decided by the propagation again, per voxel (boundaries follow the image, not blocks).
   const labels = new Uint8Array(n), uncertainty = new Uint8Array(n);
   const { blockOf } = L;
-  const bandIndex = new Int32Array(n);
+  const bandIndex = new Int32Array(n).fill(-1);
+  // Band voxels in ascending order, collected in the same pass (at most every voxel).
+  const bandAll = new Int32Array(n);
+  // Per block: its class id and whether its voxels copy it (uniform and reached), so the pass over every voxel reads
+  // one byte per block instead of three arrays.
+  const classes = head.classes;
+  const blockId = new Uint8Array(L.n), blockCopy = new Uint8Array(L.n);
+  for (let b = 0; b < L.n; b++) {
+    if (!uniform[b]) continue;
+    const c = clab[b];
+    blockCopy[b] = c !== 255 ? 1 : 2; // 2: uniform but unreached (voxels stay 0 unless seeded)
+    if (c !== 255) blockId[b] = classes[c];
+  }
   let bandN = 0;
   let tBand0 = 0, tBand1 = 0;
   for (let v = 0; v < n; v++) {
-    bandIndex[v] = -1;
     if (blocked && blocked[v]) { labels[v] = locked!.labels[v]; continue; }
     const b = blockOf[v];
-    if (uniform[b]) {
+    const copy = blockCopy[b];
+    if (copy) {
       const s = seeds[v];
-      if (s >= 0) { labels[v] = head.classes[s]; continue; }
-      const c = clab[b];
-      if (c !== 255) { labels[v] = head.classes[c]; uncertainty[v] = cunc[b]; }
+      if (s >= 0) { labels[v] = classes[s]; continue; }
+      if (copy === 1) { labels[v] = blockId[b]; uncertainty[v] = cunc[b]; }
       continue;
     }
-    bandIndex[v] = bandN++;
+    bandIndex[v] = bandN;
+    bandAll[bandN++] = v;
   }
   if (bandN > 0) {
-    const band = new Int32Array(bandN);
-    for (let v = 0; v < n; v++) if (bandIndex[v] >= 0) band[bandIndex[v]] = v;
+    const band = bandAll.subarray(0, bandN);
     const pb = new Float32Array(bandN * C);
     tBand0 = performance.now();
     scoreVoxels(head, features, dims, spacing, band, pb, signal);

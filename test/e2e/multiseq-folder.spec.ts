@@ -1,9 +1,10 @@
 /**
  * A folder that holds a study's sequences opens as ONE multi-sequence study, in Chromium against web mode. The BraTS
- * case TCGA-FG-6692 written to a temp folder: T1 at 5 mm (48×48×31) and T1c, T2, FLAIR at 6 mm (40×40×25) over
- * the same field of view (other sizes than the other specs, so no saved workspace of theirs comes back) → scan the
- * folder → "Open the 4 image series as one study" → the finest series (T1) is the reference and the other three
- * join it as sequences, named from their file names, resampled onto its 48×48×31 grid.
+ * case TCGA-FG-6692 written to a temp folder: T1 at 7 mm (34×34×22) and T1c, T2, FLAIR at 8 mm (30×30×19) over
+ * the same field of view → scan the folder → "Open the 4 image series as one study" → the finest series (T1) is the
+ * reference and the other three join it as sequences, named from their file names, resampled onto its 34×34×22 grid.
+ * The sizes differ from every other spec's (3, 4, 5 and 6 mm): a study is found again by its image content, and one
+ * that comes back with saved sequences keeps them instead of the folder's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ test.describe.serial('a folder of sequences opened as one study (BraTS T1, T1c, 
     dir = mkdtempSync(join(tmpdir(), 'medseg-e2e-multiseq-folder-'));
     for (const [name, file] of Object.entries(FILES)) {
       const v = await openVolume(dataPath(file));
-      await writeVolume(resampleVolume(v, coarser(v, name === 'T1' ? 5 : 6)), join(dir, file.split('/').pop()!));
+      await writeVolume(resampleVolume(v, coarser(v, name === 'T1' ? 7 : 8)), join(dir, file.split('/').pop()!));
     }
     page = await browser.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -60,7 +61,7 @@ test.describe.serial('a folder of sequences opened as one study (BraTS T1, T1c, 
     const names = await list.locator('li').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
     expect([...names].sort()).toEqual(['FLAIR', 'T1', 'T1c', 'T2']);
     const header = await page.evaluate(() => window.__medseg.header!.dims);
-    expect(header).toEqual([48, 48, 31]);
+    expect(header).toEqual([34, 34, 22]);
     // Every added sequence is on the reference grid, with the brain in it (not an empty resample).
     for (const id of ['seq-2', 'seq-3', 'seq-4']) {
       const [n, nonZero] = await page.evaluate((sid) => {
@@ -69,10 +70,25 @@ test.describe.serial('a folder of sequences opened as one study (BraTS T1, T1c, 
         for (let i = 0; i < v.length; i++) if (v[i] !== 0) nz++;
         return [v.length, nz];
       }, id);
-      expect(n).toBe(48 * 48 * 31);
-      expect(nonZero).toBeGreaterThan(10_000);
+      expect(n).toBe(34 * 34 * 22);
+      expect(nonZero).toBeGreaterThan(5_000);
     }
     await expect(together).toBeVisible();
     await page.screenshot({ path: test.info().outputPath('multiseq-folder.png') });
+  });
+
+  test('closed and opened as one study again: it comes back with its four saved sequences, none added twice', async () => {
+    await page.evaluate(async () => {
+      const ws = window.__medseg;
+      await ws.conn!.api.study.close(ws.header!.volumeId);
+    });
+    await page.getByTestId('open-together').click();
+    await expect(page.getByTestId('header-warnings')).toContainText('sequences were restored');
+    const list = page.getByTestId('sequence-list');
+    await expect(list.locator('li')).toHaveCount(4);
+    // Give a wrongly running add loop the time to show itself before counting again.
+    await page.waitForFunction(() => !window.__medseg.addingSequence);
+    await expect(list.locator('li')).toHaveCount(4);
+    await expect(page.getByTestId('error')).toHaveCount(0);
   });
 });

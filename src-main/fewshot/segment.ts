@@ -300,7 +300,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
       scoreVoxels(head, coarseFeatureVolume(L, features.names), L.dims, L.spacing, sv, ps, signal);
       toScore.forEach((t, r) => pb.set(ps.subarray(r * C, (r + 1) * C), t * C));
       for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < m; t++) pb[t * C + c] = 0;
-      const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, maxBarrier: L.maxBarrier, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds: lseeds, blocked: lblocked, blockLabel: pl, blockOf: par });
+      const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds: lseeds, blocked: lblocked, blockLabel: pl, blockOf: par });
       for (let t = 0; t < m; t++) decide(pb, t * C, lb[t], lab, unc, band[t]);
     }
     clab = lab; cunc = unc;

@@ -168,7 +168,7 @@ describe('pyramid of block levels', () => {
     const band = Int32Array.from(list);
     const pb = new Float32Array(band.length * C);
     band.forEach((b, t) => { for (let c = 0; c < C; c++) pb[t * C + c] = probs[b * C + c]; });
-    const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, maxBarrier: L.maxBarrier, band, bandIndex, probs: pb, C, seeds, blockLabel: new Uint8Array([255]), blockOf: new Int32Array(L.n) });
+    const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, band, bandIndex, probs: pb, C, seeds, blockLabel: new Uint8Array([255]), blockOf: new Int32Array(L.n) });
     band.forEach((b, t) => expect(lb[t]).toBe(whole[b]));
   });
 });

@@ -398,7 +398,8 @@ export function propagateBand(inp: BandInput): Uint8Array {
   let maxEdge = 0;
   for (let t = 0; t < m; t++) {
     const v = band[t];
-    if (seeds[v] >= 0) continue;
+    // A seed in the band is a source itself: only its steps to band neighbours matter.
+    const seeded = seeds[v] >= 0;
     const k = (v / sz) | 0, rem = v - k * sz, j = (rem / nx) | 0, i = rem - j * nx;
     for (let q = 0; q < 6; q++) {
       if (!inBounds(i, j, k, q)) continue;
@@ -408,28 +409,11 @@ export function propagateBand(inp: BandInput): Uint8Array {
       if (tu >= 0) {
         nb[o] = tu;
       } else {
-        if (blocked && blocked[u]) continue;
+        if (seeded || (blocked && blocked[u])) continue;
         const c = seeds[u] >= 0 ? seeds[u] : blockLabel[blockOf[u]];
         if (c === 255) continue;
         srcCls[o] = c;
       }
-      const e = edge * edgeCost(v, u, q);
-      ee[o] = e;
-      if (e > maxEdge) maxEdge = e;
-    }
-  }
-  // Seeds inside the band still pass their class to band neighbours: their steps were skipped above.
-  for (let t = 0; t < m; t++) {
-    const v = band[t];
-    if (seeds[v] < 0) continue;
-    const k = (v / sz) | 0, rem = v - k * sz, j = (rem / nx) | 0, i = rem - j * nx;
-    for (let q = 0; q < 6; q++) {
-      if (!inBounds(i, j, k, q)) continue;
-      const u = v + offs[q];
-      const tu = bandIndex[u];
-      if (tu < 0) continue;
-      const o = t * 6 + q;
-      nb[o] = tu;
       const e = edge * edgeCost(v, u, q);
       ee[o] = e;
       if (e > maxEdge) maxEdge = e;

@@ -3,7 +3,7 @@
  * gathering of labeled voxels' features into one matrix, class-balanced and capped so training stays in
  * milliseconds however much was painted.
  */
-import { BACKGROUND_ID, MedSegError, type Vec3 } from '../../src-shared';
+import { BACKGROUND_ID, MedSegError, forEachLabeled, type Vec3 } from '../../src-shared';
 import type { FeatureVolume } from '../features/types';
 
 /** Prediction class id of a scribble value (255 → 0 background), or -1 for unlabeled. */
@@ -19,7 +19,7 @@ export function labeledClasses(scribbles: Uint8Array, dims: Vec3): number[] {
       { detail: `labels ${scribbles.length} voxels, image ${dims.join('×')} = ${n}` });
   }
   const seen = new Uint8Array(256);
-  for (let i = 0; i < n; i++) seen[scribbles[i]] = 1;
+  forEachLabeled(scribbles, (i) => { seen[scribbles[i]] = 1; });
   const classes: number[] = [];
   for (let v = 1; v < 256; v++) if (seen[v]) classes.push(scribbleToClass(v));
   classes.sort((a, b) => a - b);
@@ -86,10 +86,7 @@ export function gatherSamples(features: FeatureVolume, scribbles: Uint8Array, di
   const cidx = new Int16Array(256).fill(-1);
   classes.forEach((c, i) => (cidx[c === 0 ? BACKGROUND_ID : c] = i));
   const byClass: number[][] = classes.map(() => []);
-  for (let i = 0; i < scribbles.length; i++) {
-    const v = scribbles[i];
-    if (v !== 0) byClass[cidx[v]].push(i);
-  }
+  forEachLabeled(scribbles, (i) => { byClass[cidx[scribbles[i]]].push(i); });
   const rand = lcg(12345);
   const chosen = byClass.map((list) => {
     if (list.length <= maxPerClass) return list;

@@ -4,7 +4,7 @@
  * each step is worth: 'none' (head argmax), 'connected' (head argmax, keeping only 3D components that touch a
  * stroke of their class), 'propagate' (competitive geodesic propagation from the strokes, the default).
  */
-import { BACKGROUND_ID, MedSegError, type Vec3, type Volume } from '../../src-shared';
+import { BACKGROUND_ID, MedSegError, forEachLabeled, type Vec3, type Volume } from '../../src-shared';
 import type { FeatureVolume } from '../features/types';
 import { gaussianSmooth } from '../features/filters/convolve';
 import { intensityMode, normalizeIntensity } from '../features/filters/normalize';
@@ -127,12 +127,11 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   if (locked && blocked && lockedId[0]) for (let v = 0; v < n; v++) if (locked.labels[v] === 0) blocked[v] = 1;
 
   const seeds = new Int16Array(n).fill(-1);
-  for (let v = 0; v < scribbles.length; v++) {
+  forEachLabeled(scribbles, (v) => {
     const s = scribbles[v];
-    if (s === 0) continue;
     const ci = classIndex[s === BACKGROUND_ID ? 0 : s];
     if (ci >= 0 && !lockedIdx[ci]) seeds[v] = ci;
-  }
+  });
 
   // Air around the patient is background before any scoring: seeded as such and left out of the head's work.
   const bgIdx = classIndex[0];

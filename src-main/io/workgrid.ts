@@ -6,7 +6,7 @@
  * no interpolation is involved: the working voxel centre is the mean of its block's voxel centres.
  * Hand-written: block averaging on typed arrays is a few lines, no library needed.
  */
-import { blockFactors, voxelCount, type Vec3, type Volume } from '../../src-shared';
+import { blockFactors, forEachLabeled, voxelCount, type Vec3, type Volume } from '../../src-shared';
 
 /** Largest grid the engine computes features on (≈ 1.8 GB of Float32 filter features; a 512×512×300 CT works on 2×2×2 blocks). */
 export const WORK_VOXELS = 10_000_000;
@@ -69,27 +69,14 @@ export function labelsToWork(labels: Uint8Array, g: WorkGrid): Uint8Array {
   const out = new Uint8Array(voxelCount(cd as Vec3));
   // Counts only for blocks that hold strokes: strokes are sparse, a full per-block histogram would be 256× the grid.
   const hist = new Map<number, Map<number, number>>();
-  const count = (v: number): void => {
+  forEachLabeled(labels, (v) => {
     const s = labels[v];
-    if (!s) return;
     const k = (v / (nx * ny)) | 0, r = v - k * nx * ny, j = (r / nx) | 0, i = r - j * nx;
     const b = (((k / f[2]) | 0) * cd[1] + ((j / f[1]) | 0)) * cd[0] + ((i / f[0]) | 0);
     let h = hist.get(b);
     if (!h) { h = new Map(); hist.set(b, h); }
     h.set(s, (h.get(s) ?? 0) + 1);
-  };
-  // Strokes are a tiny fraction of a large study: skip unpainted voxels four at a time (a 512×512×300 map is 79 M
-  // bytes, read once per update).
-  const head = Math.min(labels.length, (4 - (labels.byteOffset % 4)) % 4);
-  for (let v = 0; v < head; v++) count(v);
-  const words = (labels.length - head) >> 2;
-  const w32 = new Uint32Array(labels.buffer, labels.byteOffset + head, words);
-  for (let q = 0; q < words; q++) {
-    if (w32[q] === 0) continue;
-    const v = head + q * 4;
-    count(v); count(v + 1); count(v + 2); count(v + 3);
-  }
-  for (let v = head + words * 4; v < labels.length; v++) count(v);
+  });
   for (const [b, h] of hist) {
     let best = 0, bc = 0;
     for (const [s, c] of h) if (c > bc) { bc = c; best = s; }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { indexToWorld, type Mat3, type Vec3, type Volume } from '../../src-shared';
+import { forEachLabeled, indexToWorld, type Mat3, type Vec3, type Volume } from '../../src-shared';
 import { downsampleVolume, labelsToFull, labelsToWork, workingGrid } from '../../src-main/io';
 
 function vol(dims: Vec3, spacing: Vec3, direction: Mat3): Volume {
@@ -77,5 +77,20 @@ describe('working grid for studies too large for full-resolution features', () =
     const work = Uint8Array.from({ length: w.length }, (_, b) => (b * 37) % 251);
     const full = labelsToFull(work, g);
     for (let k = 0; k < 5; k++) for (let j = 0; j < 7; j++) for (let i = 0; i < 11; i++) expect(full[(k * 7 + j) * 11 + i]).toBe(work[blockOf(i, j, k)]);
+  });
+});
+
+describe('forEachLabeled (the sparse scan of label maps)', () => {
+  it('visits exactly the non-zero voxels, in ascending order, on unaligned views of any length', () => {
+    const base = new Uint8Array(203);
+    for (let i = 0; i < base.length; i++) if (i % 7 === 3 || i % 11 === 0 || i > 196) base[i] = (i % 254) + 1;
+    for (const [lo, hi] of [[0, 203], [1, 203], [2, 201], [3, 104], [5, 6], [7, 7], [0, 3]]) {
+      const view = base.subarray(lo, hi);
+      const want: number[] = [];
+      for (let i = 0; i < view.length; i++) if (view[i]) want.push(i);
+      const got: number[] = [];
+      forEachLabeled(view, (v) => got.push(v));
+      expect(got).toEqual(want);
+    }
   });
 });

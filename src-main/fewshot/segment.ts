@@ -314,26 +314,21 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   const bandIndex = new Int32Array(n).fill(-1);
   // Band voxels in ascending order, collected in the same pass (at most every voxel).
   const bandAll = new Int32Array(n);
-  // Per block: its class id and whether its voxels copy it (uniform and reached), so the pass over every voxel reads
-  // one byte per block instead of three arrays.
+  // Per block its class id, so the pass over every voxel reads one byte per block (uniformBlocks marks only reached
+  // blocks uniform).
   const classes = head.classes;
-  const blockId = new Uint8Array(L.n), blockCopy = new Uint8Array(L.n);
-  for (let b = 0; b < L.n; b++) {
-    if (!uniform[b]) continue;
-    const c = clab[b];
-    blockCopy[b] = c !== 255 ? 1 : 2; // 2: uniform but unreached (voxels stay 0 unless seeded)
-    if (c !== 255) blockId[b] = classes[c];
-  }
+  const blockId = new Uint8Array(L.n);
+  for (let b = 0; b < L.n; b++) if (uniform[b]) blockId[b] = classes[clab[b]];
   let bandN = 0;
   let tBand0 = 0, tBand1 = 0;
   for (let v = 0; v < n; v++) {
     if (blocked && blocked[v]) { labels[v] = locked!.labels[v]; continue; }
     const b = blockOf[v];
-    const copy = blockCopy[b];
-    if (copy) {
+    if (uniform[b]) {
       const s = seeds[v];
       if (s >= 0) { labels[v] = classes[s]; continue; }
-      if (copy === 1) { labels[v] = blockId[b]; uncertainty[v] = cunc[b]; }
+      labels[v] = blockId[b];
+      uncertainty[v] = cunc[b];
       continue;
     }
     bandIndex[v] = bandN;

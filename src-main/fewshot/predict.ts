@@ -9,6 +9,7 @@ import { MedSegError } from '../../src-shared';
 import type { FeatureVolume } from '../features/types';
 import type { TrainedHead } from './head';
 import { positionFeatures } from './samples';
+import { BATCH, claimBatch, linearBatch, releaseBatch } from './simd/linear-batch';
 
 export interface CompiledHead {
   C: number;
@@ -109,6 +110,13 @@ function C0(head: TrainedHead): number { return head.classes.length; }
 export interface LinearKernel {
   /** Softmax probabilities of one voxel (features at f[fo..], grid position i, j, k) into out[o..o+C). */
   score(f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void;
+  /**
+   * The same result, possibly deferred: the voxel is queued for the WebAssembly SIMD kernel (simd/) and written
+   * when the batch fills or at flush(). The features must stay unchanged until then. Without SIMD, add = score.
+   */
+  add(f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void;
+  /** Writes every queued voxel. */
+  flush(): void;
 }
 
 /**
@@ -127,42 +135,85 @@ export function linearKernel(head: Extract<TrainedHead, { kind: 'linear' }>, dim
     cx[c] = wpos[c] * scale[0]; cy[c] = wpos[C + c] * scale[1]; cz[c] = wpos[2 * C + c] * scale[2];
     c0[c] = b[c] - cx[c] * centre[0] - cy[c] * centre[1] - cz[c] * centre[2];
   }
-  return {
-    score(f, fo, i, j, k, out, o) {
-      let c = 0;
-      for (; c < C4; c += 4) {
-        const w0 = rows[c], w1 = rows[c + 1], w2 = rows[c + 2], w3 = rows[c + 3];
-        let a0 = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
-        let a1 = c0[c + 1] + cx[c + 1] * i + cy[c + 1] * j + cz[c + 1] * k;
-        let a2 = c0[c + 2] + cx[c + 2] * i + cy[c + 2] * j + cz[c + 2] * k;
-        let a3 = c0[c + 3] + cx[c + 3] * i + cy[c + 3] * j + cz[c + 3] * k;
-        for (let d = 0; d < F; d++) {
-          const x = f[fo + d];
-          a0 += w0[d] * x; a1 += w1[d] * x; a2 += w2[d] * x; a3 += w3[d] * x;
-        }
-        acc[c] = a0; acc[c + 1] = a1; acc[c + 2] = a2; acc[c + 3] = a3;
+  const score = (f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void => {
+    let c = 0;
+    for (; c < C4; c += 4) {
+      const w0 = rows[c], w1 = rows[c + 1], w2 = rows[c + 2], w3 = rows[c + 3];
+      let a0 = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
+      let a1 = c0[c + 1] + cx[c + 1] * i + cy[c + 1] * j + cz[c + 1] * k;
+      let a2 = c0[c + 2] + cx[c + 2] * i + cy[c + 2] * j + cz[c + 2] * k;
+      let a3 = c0[c + 3] + cx[c + 3] * i + cy[c + 3] * j + cz[c + 3] * k;
+      for (let d = 0; d < F; d++) {
+        const x = f[fo + d];
+        a0 += w0[d] * x; a1 += w1[d] * x; a2 += w2[d] * x; a3 += w3[d] * x;
       }
-      if (c < C2) {
-        const w0 = rows[c], w1 = rows[c + 1];
-        let a0 = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
-        let a1 = c0[c + 1] + cx[c + 1] * i + cy[c + 1] * j + cz[c + 1] * k;
-        for (let d = 0; d < F; d++) { const x = f[fo + d]; a0 += w0[d] * x; a1 += w1[d] * x; }
-        acc[c] = a0; acc[c + 1] = a1;
-        c += 2;
-      }
-      if (c < C) {
-        const w0 = rows[c];
-        let a0 = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
-        for (let d = 0; d < F; d++) a0 += w0[d] * f[fo + d];
-        acc[c] = a0;
-      }
+      acc[c] = a0; acc[c + 1] = a1; acc[c + 2] = a2; acc[c + 3] = a3;
+    }
+    if (c < C2) {
+      const w0 = rows[c], w1 = rows[c + 1];
+      let a0 = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
+      let a1 = c0[c + 1] + cx[c + 1] * i + cy[c + 1] * j + cz[c + 1] * k;
+      for (let d = 0; d < F; d++) { const x = f[fo + d]; a0 += w0[d] * x; a1 += w1[d] * x; }
+      acc[c] = a0; acc[c + 1] = a1;
+      c += 2;
+    }
+    if (c < C) {
+      const w0 = rows[c];
+      let a0 = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
+      for (let d = 0; d < F; d++) a0 += w0[d] * f[fo + d];
+      acc[c] = a0;
+    }
+    let mx = -Infinity;
+    for (let q = 0; q < C; q++) if (acc[q] > mx) mx = acc[q];
+    let se = 0;
+    for (let q = 0; q < C; q++) { const e = Math.exp(acc[q] - mx); acc[q] = e; se += e; }
+    const inv = 1 / se;
+    for (let q = 0; q < C; q++) out[o + q] = acc[q] * inv;
+  };
+  const lb = linearBatch(rows, F);
+  if (!lb) return { score, add: score, flush() {} };
+  // Queued voxels: slot t's probabilities go to out0[offs[t]..]; its start values are the JavaScript kernel's a0.
+  const S = lb.stride;
+  const offs = new Int32Array(BATCH);
+  let out0: Float32Array | null = null;
+  let n = 0;
+  // Features of consecutive queued voxels that lie one after another in the same array are copied in one go
+  // (a per-value copy loop cost more than the dot products it feeds).
+  let runF: Float32Array | null = null, runStart = 0, runEnd = 0, runSlot = 0;
+  const copyRun = (): void => {
+    if (runF && runEnd > runStart) lb.setRun(runSlot, runF, runStart, runEnd);
+    runF = null;
+  };
+  const flush = (): void => {
+    if (n === 0) return;
+    releaseBatch(flush);
+    copyRun();
+    lb.score(n);
+    const L = lb.logits, out = out0!;
+    for (let t = 0; t < n; t++) {
+      const lo = t * S, o = offs[t];
       let mx = -Infinity;
-      for (let q = 0; q < C; q++) if (acc[q] > mx) mx = acc[q];
+      for (let q = 0; q < C; q++) if (L[lo + q] > mx) mx = L[lo + q];
       let se = 0;
-      for (let q = 0; q < C; q++) { const e = Math.exp(acc[q] - mx); acc[q] = e; se += e; }
+      for (let q = 0; q < C; q++) { const e = Math.exp(L[lo + q] - mx); acc[q] = e; se += e; }
       const inv = 1 / se;
       for (let q = 0; q < C; q++) out[o + q] = acc[q] * inv;
+    }
+    n = 0;
+  };
+  return {
+    score,
+    add(f, fo, i, j, k, out, o) {
+      if (out !== out0) { flush(); out0 = out; }
+      if (n === 0) { claimBatch(flush); lb.begin(); }
+      const I = lb.init, io = n * S;
+      for (let c = 0; c < C; c++) I[io + c] = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
+      if (f !== runF || fo !== runEnd) { copyRun(); runF = f; runStart = runEnd = fo; runSlot = n; }
+      runEnd += F;
+      offs[n] = o;
+      if (++n === BATCH) flush();
     },
+    flush,
   };
 }
 
@@ -188,10 +239,11 @@ export function predictProbabilities(head: TrainedHead, features: FeatureVolume,
         for (let i = 0; i < dims[0]; i++) {
           const v = rowV + i;
           if (mask && !mask[v]) continue;
-          lk.score(sl, (v - k * plane) * D, i, j, k, out, v * C0(head));
+          lk.add(sl, (v - k * plane) * D, i, j, k, out, v * C0(head));
         }
       }
     }
+    lk.flush();
     return;
   }
   const ch = compileHead(head);
@@ -226,8 +278,9 @@ export function scoreVoxels(head: TrainedHead, features: FeatureVolume, dims: Ve
       if (!sl) throw new MedSegError('INVALID_ARGUMENT', `Features for slice ${k} are not computed yet.`);
       lastK = k;
     }
-    if (lk) { const j = (r / nx) | 0; lk.score(sl!, r * D, r - j * nx, j, k, out, t * C); continue; }
+    if (lk) { const j = (r / nx) | 0; lk.add(sl!, r * D, r - j * nx, j, k, out, t * C); continue; }
     if (head.positionChannels) positionFeatures(v, dims, spacing, pos, 0);
     ch!.score(sl!, r * D, pos, out, t * C);
   }
+  lk?.flush();
 }

@@ -6,6 +6,7 @@
 import type { LinearHead, BackboneRef } from '../head';
 import type { SampleSet } from '../samples';
 import { standardize } from '../samples';
+import { linearTrainer, type LinearTrainerKernel } from '../simd/linear-batch';
 
 export interface LinearOptions {
   /** L2 strength on the weights (not the biases). */
@@ -19,7 +20,8 @@ export interface LinearOptions {
  * gradient pass, and the four running sums stay in registers (as in predict.ts's kernel); the last one to three
  * classes go two and one at a time instead of being padded to four.
  */
-export function lossGrad(w: Float64Array, g: Float64Array, z: Float32Array, y: Uint8Array, n: number, dim: number, C: number, cw: Float64Array, lambda: number): number {
+export function lossGrad(w: Float64Array, g: Float64Array, z: Float32Array, y: Uint8Array, n: number, dim: number, C: number, cw: Float64Array, lambda: number, kernel?: LinearTrainerKernel | null): number {
+  if (kernel) return lossGradSimd(kernel, w, g, y, n, dim, C, cw, lambda);
   const C4 = C - (C % 4), C2 = C - (C % 2);
   const G = new Float64Array(C * dim);
   const bOff = C * dim;
@@ -83,6 +85,33 @@ export function lossGrad(w: Float64Array, g: Float64Array, z: Float32Array, y: U
   return loss;
 }
 
+/**
+ * lossGrad with both matrix products in the WebAssembly SIMD kernel (simd/linear-batch.ts): the same f64 sums in
+ * the same order, so loss and gradient are bit-identical to the JavaScript loops above; softmax and loss stay here.
+ */
+function lossGradSimd(k: LinearTrainerKernel, w: Float64Array, g: Float64Array, y: Uint8Array, n: number, dim: number, C: number, cw: Float64Array, lambda: number): number {
+  const bOff = C * dim, S = k.stride;
+  const L = k.forward(w), E = k.e;
+  const logit = new Float64Array(C), gb = new Float64Array(C);
+  let loss = 0;
+  for (let r = 0; r < n; r++) {
+    const o = r * S;
+    let mx = -Infinity;
+    for (let q = 0; q < C; q++) { logit[q] = L[o + q] + w[bOff + q]; if (logit[q] > mx) mx = logit[q]; }
+    let se = 0;
+    for (let q = 0; q < C; q++) { logit[q] = Math.exp(logit[q] - mx); se += logit[q]; }
+    const yc = y[r];
+    const wr = cw[yc];
+    loss -= wr * Math.log(logit[yc] / se);
+    for (let q = 0; q < C; q++) { const eq = wr * (logit[q] / se - (q === yc ? 1 : 0)); E[o + q] = eq; gb[q] += eq; }
+  }
+  const G = new Float64Array(bOff);
+  k.gradient(G);
+  for (let i = 0; i < bOff; i++) { loss += 0.5 * lambda * w[i] * w[i]; g[i] = G[i] + lambda * w[i]; }
+  for (let c = 0; c < C; c++) g[bOff + c] = gb[c];
+  return loss;
+}
+
 export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOptions = {}): LinearHead {
   const lambda = opts.lambda ?? 1e-2;
   // 60 L-BFGS steps reach the Dice of a full fit (the tail only polishes the loss) at half the time.
@@ -96,7 +125,8 @@ export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOpt
   for (let c = 0; c < C; c++) cw[c] = cnt[c] > 0 ? 1 / (C * cnt[c]) : 0;
   const P = C * D + C;
   const w = new Float64Array(P), g = new Float64Array(P);
-  let f = lossGrad(w, g, z, s.y, n, D, C, cw, lambda);
+  const kernel = linearTrainer(z, n, D, C);
+  let f = lossGrad(w, g, z, s.y, n, D, C, cw, lambda, kernel);
   const m = 8;
   const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
   const q = new Float64Array(P), alpha = new Float64Array(m);
@@ -136,7 +166,7 @@ export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOpt
     let step = 1, fNew = Infinity;
     for (let ls = 0; ls < 20; ls++) {
       for (let p = 0; p < P; p++) wNew[p] = w[p] - step * q[p];
-      fNew = lossGrad(wNew, gNew, z, s.y, n, D, C, cw, lambda);
+      fNew = lossGrad(wNew, gNew, z, s.y, n, D, C, cw, lambda, kernel);
       if (fNew <= f + 1e-4 * step * dg) break;
       step *= 0.5;
     }

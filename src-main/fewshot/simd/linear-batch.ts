@@ -6,7 +6,7 @@
  * speed: about 5× less time in the dot products, of which the copy of each voxel's features into the module's
  * memory takes back part (band scoring of 580 k voxels × 45 channels × 6 classes: 360 → 180 ms on this machine).
  *
- * One module instance per thread (module state is per isolate). Its memory is shared by every batch and grown
+ * One scoring instance per thread (module state is per isolate). Its memory is shared by every batch and grown
  * when a head needs more; views are re-made after a growth, and each batch writes its weights before scoring, so
  * batches of different heads may alternate.
  */
@@ -15,22 +15,73 @@ import { WASM_BASE64 } from './linear-score.wasm';
 interface Exports {
   memory: WebAssembly.Memory;
   score(n: number, F: number, pairs: number, x: number, w: number, init: number, out: number): void;
+  accum(n: number, F: number, pairs: number, x: number, e: number, g: number): void;
 }
 
+let moduleCache: WebAssembly.Module | null | undefined;
 let exportsCache: Exports | null | undefined;
 
-/** The kernel's exports, or null where WebAssembly SIMD is unavailable or MEDSEG_NO_WASM=1 asks for plain JS. */
-export function wasmKernel(): Exports | null {
+function wasmModule(): WebAssembly.Module | null {
   if (typeof process !== 'undefined' && process.env.MEDSEG_NO_WASM === '1') return null; // read per call: A/B timing
-  if (exportsCache !== undefined) return exportsCache;
+  if (moduleCache !== undefined) return moduleCache;
   try {
-    const bytes = Uint8Array.from(atob(WASM_BASE64), (ch) => ch.charCodeAt(0));
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    exportsCache = inst.exports as unknown as Exports;
+    moduleCache = new WebAssembly.Module(Uint8Array.from(atob(WASM_BASE64), (ch) => ch.charCodeAt(0)));
   } catch {
-    exportsCache = null; // no SIMD support: the JavaScript kernel does the work
+    moduleCache = null; // no SIMD support: the JavaScript kernels do the work
   }
+  return moduleCache;
+}
+
+/** The scoring instance's exports, or null where WebAssembly SIMD is unavailable or MEDSEG_NO_WASM=1 asks for JS. */
+export function wasmKernel(): Exports | null {
+  const mod = wasmModule();
+  if (!mod) return null;
+  if (exportsCache === undefined) exportsCache = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
   return exportsCache;
+}
+
+/**
+ * The trainer's two matrix products on the same kernel, for one training set z (n samples × D channels, fixed for
+ * the whole fit). Its own module instance and memory, so training never disturbs a scoring batch.
+ */
+export interface LinearTrainerKernel {
+  /** Classes rounded up to even: the stride of logits() and e per sample. */
+  readonly stride: number;
+  /** Logits without bias, Σ_d w[c·D + d]·z[r][d] per sample r and class c, as a view (valid until the next call). */
+  forward(w: Float64Array): Float64Array;
+  /** The per-sample, per-class factors of the gradient: fill e[r·stride + c] before gradient(). */
+  readonly e: Float64Array;
+  /** G[c·D + d] = Σ_r e[r][c]·z[r][d], summed over r in order. */
+  gradient(G: Float64Array): void;
+}
+
+export function linearTrainer(z: Float32Array, n: number, D: number, C: number): LinearTrainerKernel | null {
+  const mod = wasmModule();
+  if (!mod) return null;
+  const k = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+  const pairs = Math.ceil(C / 2), stride = 2 * pairs;
+  const wBytes = pairs * D * 16, rowBytes = n * stride * 8;
+  const wOff = 0, zeroOff = wBytes, lOff = zeroOff + rowBytes, eOff = lOff + rowBytes, gOff = eOff + rowBytes, xOff = gOff + wBytes;
+  const need = xOff + n * D * 4;
+  k.memory.grow(Math.ceil(Math.max(0, need - k.memory.buffer.byteLength) / 65536));
+  const buf = k.memory.buffer;
+  const wv = new Float64Array(buf, wOff, pairs * D * 2), gv = new Float64Array(buf, gOff, pairs * D * 2);
+  const logits = new Float64Array(buf, lOff, n * stride), e = new Float64Array(buf, eOff, n * stride);
+  new Float32Array(buf, xOff, n * D).set(z.subarray(0, n * D));
+  return {
+    stride,
+    e,
+    forward(w) {
+      for (let c = 0; c < C; c++) for (let d = 0; d < D; d++) wv[((c >> 1) * D + d) * 2 + (c & 1)] = w[c * D + d];
+      k.score(n, D, pairs, xOff, wOff, zeroOff, lOff);
+      return logits;
+    },
+    gradient(G) {
+      gv.fill(0);
+      k.accum(n, D, pairs, xOff, eOff, gOff);
+      for (let c = 0; c < C; c++) for (let d = 0; d < D; d++) G[c * D + d] = gv[((c >> 1) * D + d) * 2 + (c & 1)];
+    },
+  };
 }
 
 // The module's memory holds one batch at a time. A kernel that starts a batch while another has voxels queued

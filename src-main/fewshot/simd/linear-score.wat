@@ -56,4 +56,33 @@
           (br $d2loop)))
         (v128.store (i32.add (local.get $out) (i32.add (local.get $io) (i32.mul (local.get $p) (i32.const 16)))) (local.get $a0))))
       (local.set $v (i32.add (local.get $v) (i32.const 1)))
-      (br $vloop)))))
+      (br $vloop))))
+  ;; The trainer's gradient: for row r < n (in order), class pair p, channel d:
+  ;;   g[p][d] += e[r][p] * x[r][d]        (f64x2 lanes = classes 2p, 2p+1; separate mul and add)
+  ;; — per element the same sum in the same order as the JavaScript trainer. x: n×F f32; e: n×pairs f64x2;
+  ;; g: pairs×F f64x2 (the caller zeroes it).
+  (func (export "accum") (param $n i32) (param $F i32) (param $pairs i32) (param $x i32) (param $e i32) (param $g i32)
+    (local $r i32) (local $p i32) (local $d i32) (local $xp i32) (local $xrow i32) (local $gp i32) (local $ev v128)
+    (block $rdone (loop $rloop
+      (br_if $rdone (i32.ge_u (local.get $r) (local.get $n)))
+      (local.set $xrow (i32.add (local.get $x) (i32.mul (i32.mul (local.get $r) (local.get $F)) (i32.const 4))))
+      (local.set $p (i32.const 0))
+      (local.set $gp (local.get $g))
+      (block $pdone (loop $ploop
+        (br_if $pdone (i32.ge_u (local.get $p) (local.get $pairs)))
+        (local.set $ev (v128.load (i32.add (local.get $e) (i32.mul (i32.add (i32.mul (local.get $r) (local.get $pairs)) (local.get $p)) (i32.const 16)))))
+        (local.set $xp (local.get $xrow))
+        (local.set $d (local.get $F))
+        (block $ddone (loop $dloop
+          (br_if $ddone (i32.eqz (local.get $d)))
+          (v128.store (local.get $gp)
+            (f64x2.add (v128.load (local.get $gp)) (f64x2.mul (local.get $ev) (f64x2.splat (f64.promote_f32 (f32.load (local.get $xp)))))))
+          (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
+          (local.set $gp (i32.add (local.get $gp) (i32.const 16)))
+          (local.set $d (i32.sub (local.get $d) (i32.const 1)))
+          (br $dloop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $ploop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+)

@@ -7,7 +7,7 @@
  * per-volume parts (block features, barriers) are computed once and cached with the features.
  * Hand-written: no JS library does multi-label geodesic propagation or block pyramids on typed 3D arrays.
  */
-import { MedSegError, blockFactors, type Vec3 } from '../../src-shared';
+import { MedSegError, blockFactors, forEachLabeled, type Vec3 } from '../../src-shared';
 import type { FeatureVolume } from '../features/types';
 import { BucketQueue, DEFAULT_PROPAGATION, Heap, type PropagationParams } from './propagate';
 
@@ -27,6 +27,8 @@ export interface CoarseLevel {
   barrier: [Float32Array, Float32Array, Float32Array];
   /** Blocks made only of outside air (null when nothing is outside). */
   outside: Uint8Array | null;
+  /** Outside-air voxels per block (null when nothing is outside). */
+  outsideCount: Int32Array | null;
   /** Fine voxel → block index. */
   blockOf: Int32Array;
   /** Largest barrier of the level (bounds a propagation step's cost). */
@@ -188,7 +190,7 @@ function buildLevelCore(features: FeatureVolume, dims: Vec3, spacing: Vec3, outs
     coarseOutside = new Uint8Array(cn);
     for (let b = 0; b < cn; b++) if (outCnt[b] === cnt[b]) coarseOutside[b] = 1;
   }
-  return { f, dims: cd, spacing: [spacing[0] * f[0], spacing[1] * f[1], spacing[2] * f[2]], n: cn, feats, F, outside: coarseOutside, blockOf };
+  return { f, dims: cd, spacing: [spacing[0] * f[0], spacing[1] * f[1], spacing[2] * f[2]], n: cn, feats, F, outside: coarseOutside, outsideCount: outside ? outCnt : null, blockOf };
 }
 
 /**
@@ -287,18 +289,61 @@ export function coarseFeatureVolume(L: CoarseLevel, names: string[]): FeatureVol
 }
 
 /**
- * Seeds on the block grid: each block takes the class with the most seed voxels in it; user strokes outweigh the
- * automatic outside-air seeds (`strokes` non-zero marks them), so a stroke near the skin is never voted away.
+ * Seeds on the block grid, in two steps: votes per block and class (1000 per stroke voxel, 1 per other seed voxel,
+ * such as outside air), then votesToSeeds takes the class with the most. User strokes outweigh the automatic
+ * outside-air seeds (`strokes` non-zero marks them), so a stroke near the skin is never voted away.
  */
-export function coarseSeeds(L: CoarseLevel, seeds: Int16Array, strokes: Uint8Array | null, C: number): Int16Array {
-  const votes = new Float32Array(L.n * C);
+export function seedVotes(L: CoarseLevel, seeds: Int16Array, strokes: Uint8Array | null, C: number): Float64Array {
+  const votes = new Float64Array(L.n * C);
   const { blockOf } = L;
   for (let v = 0; v < seeds.length; v++) {
     const s = seeds[v];
     if (s >= 0) votes[blockOf[v] * C + s] += strokes && strokes[v] ? 1000 : 1;
   }
-  const out = new Int16Array(L.n).fill(-1);
-  for (let b = 0; b < L.n; b++) {
+  return votes;
+}
+
+/**
+ * seedVotes without the scan of every voxel, for segment()'s seeds: the strokes (each voxel whose stroke class is
+ * not locked) and, when `outside` is given, every other outside-air voxel as background `bgIdx`, with no locked
+ * voxels. The outside voxels per block are counted once with the level (L.outsideCount, for the same `outside`);
+ * only the stroke voxels are visited. Whole-number votes, so the result equals seedVotes exactly.
+ */
+export function strokeSeedVotes(L: CoarseLevel, seeds: Int16Array, strokes: Uint8Array, C: number, outside: Uint8Array | null, bgIdx: number): Float64Array {
+  const votes = new Float64Array(L.n * C);
+  const { blockOf } = L;
+  const counted = outside && bgIdx >= 0;
+  if (counted) {
+    if (!L.outsideCount) throw new MedSegError('INTERNAL', 'The level was built without the outside-air mask.');
+    const oc = L.outsideCount;
+    for (let b = 0; b < L.n; b++) votes[b * C + bgIdx] = oc[b];
+  }
+  forEachLabeled(strokes, (v) => {
+    const o = blockOf[v] * C;
+    if (counted && outside![v]) votes[o + bgIdx] -= 1; // counted above as a plain outside seed
+    const s = seeds[v];
+    if (s >= 0) votes[o + s] += 1000;
+  });
+  return votes;
+}
+
+/**
+ * A parent level's votes from its children's: blocks nest exactly (parentOf), and the votes are whole numbers, so
+ * the sums equal a scan of every voxel (one scan of the volume serves every level).
+ */
+export function parentVotes(child: Float64Array, par: Int32Array, parentN: number, C: number): Float64Array {
+  const out = new Float64Array(parentN * C);
+  for (let b = 0; b < par.length; b++) {
+    const o = par[b] * C, oc = b * C;
+    for (let c = 0; c < C; c++) out[o + c] += child[oc + c];
+  }
+  return out;
+}
+
+/** Each block's seed: the class with the most votes (the first on a tie), −1 where none. */
+export function votesToSeeds(votes: Float64Array, n: number, C: number): Int16Array {
+  const out = new Int16Array(n).fill(-1);
+  for (let b = 0; b < n; b++) {
     let best = -1, bv = 0;
     for (let c = 0; c < C; c++) if (votes[b * C + c] > bv) { bv = votes[b * C + c]; best = c; }
     out[b] = best;

@@ -10,7 +10,7 @@ import { gaussianSmooth } from '../features/filters/convolve';
 import { intensityMode, normalizeIntensity } from '../features/filters/normalize';
 import { assertHeadMatches, type TrainedHead } from './head';
 import { predictProbabilities, scoreVoxels } from './predict';
-import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, coarseSeeds, levelFor, parentOf, propagateCoarse, pyramidFactors, COARSE_BUDGET, type CoarseLevel, type PyramidOptions } from './multires';
+import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, levelFor, parentOf, parentVotes, seedVotes, strokeSeedVotes, votesToSeeds, propagateCoarse, pyramidFactors, COARSE_BUDGET, type CoarseLevel, type PyramidOptions } from './multires';
 import { propagate, type PropagationParams } from './propagate';
 import { outsideAir } from './roi';
 import { labeledClasses } from './samples';
@@ -242,8 +242,14 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
 
   // Top level: every block scored, the strokes (not the automatic outside-air seeds, which lose the block vote)
   // propagated over the whole block grid.
+  // Seed votes per block: the finest level's from the stroke voxels and the level's outside-air counts (every voxel
+  // scanned only when classes are locked), the coarser levels' summed from it.
+  const votes: Float64Array[] = [];
+  const finest = levels[levels.length - 1];
+  votes[levels.length - 1] = blocked ? seedVotes(finest, seeds, inp.scribbles, C) : strokeSeedVotes(finest, seeds, inp.scribbles, C, outside, bgIdx);
+  for (let li = levels.length - 2; li >= 0; li--) votes[li] = parentVotes(votes[li + 1], parentOf(features, levels[li + 1], levels[li]), levels[li].n, C);
   let L = levels[0];
-  const cseeds = coarseSeeds(L, seeds, inp.scribbles, C);
+  const cseeds = votesToSeeds(votes[0], L.n, C);
   const cblocked = levelBlocked(L, cseeds);
   const cprobs = new Float32Array(L.n * C);
   let cmask: Uint8Array | undefined;
@@ -272,7 +278,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
     const P = L, pl = clab, pu = cunc, puni = uniform;
     L = levels[li];
     const par = parentOf(features, L, P);
-    const lseeds = coarseSeeds(L, seeds, inp.scribbles, C);
+    const lseeds = votesToSeeds(votes[li], L.n, C);
     const lblocked = levelBlocked(L, lseeds);
     const lab = new Uint8Array(L.n).fill(255), unc = new Uint8Array(L.n);
     const bandIndex = new Int32Array(L.n);

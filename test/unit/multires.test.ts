@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../../src-shared';
-import { coarseFactors, coarseLevel, levelFor, parentOf, propagateBand, propagateCoarse, pyramidFactors, uniformBlocks } from '../../src-main/fewshot/multires';
+import { coarseFactors, coarseLevel, levelFor, parentOf, parentVotes, propagateBand, propagateCoarse, pyramidFactors, seedVotes, strokeSeedVotes, uniformBlocks, votesToSeeds } from '../../src-main/fewshot/multires';
 import { propagate } from '../../src-main/fewshot/propagate';
 import type { FeatureVolume } from '../../src-main/features/types';
 
@@ -170,5 +170,45 @@ describe('pyramid of block levels', () => {
     band.forEach((b, t) => { for (let c = 0; c < C; c++) pb[t * C + c] = probs[b * C + c]; });
     const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, band, bandIndex, probs: pb, C, seeds, blockLabel: new Uint8Array([255]), blockOf: new Int32Array(L.n) });
     band.forEach((b, t) => expect(lb[t]).toBe(whole[b]));
+  });
+});
+
+describe('block seeds', () => {
+  // 12×10×6 voxels, two block levels (2×2×2 inside 4×4×2... nested), outside air in the first 3 columns; strokes of
+  // three classes (0 = background), one of them locked, some inside the outside air.
+  const dims: Vec3 = [12, 10, 6], n = 720, C = 3, F = 1;
+  const fv: FeatureVolume = { dim: F, names: ['a'], slices: Array.from({ length: 6 }, () => new Float32Array(120)) };
+  const edge = new Float32Array(n);
+  const outside = Uint8Array.from({ length: n }, (_, v) => (v % 12 < 3 ? 1 : 0));
+  const fine = levelFor(fv, dims, [1, 1, 1], edge, outside, [2, 2, 2]);
+  const top = levelFor(fv, dims, [1, 1, 1], edge, outside, [4, 4, 2]);
+  const rnd = lcg(5);
+  const strokes = new Uint8Array(n);
+  for (let v = 0; v < n; v++) { const r = rnd(); if (r < 0.08) strokes[v] = 255; else if (r < 0.14) strokes[v] = 4; else if (r < 0.2) strokes[v] = 7; }
+  // As segment() builds them: class index 0 = background (255), 1 = id 4, 2 = id 7 locked (its strokes seed nothing),
+  // then every other outside voxel is background.
+  const seeds = new Int16Array(n).fill(-1);
+  for (let v = 0; v < n; v++) if (strokes[v] === 255) seeds[v] = 0; else if (strokes[v] === 4) seeds[v] = 1;
+  for (let v = 0; v < n; v++) if (outside[v] && seeds[v] < 0) seeds[v] = 0;
+
+  it('votes from the strokes and the outside counts equal a scan of every voxel, strokes inside outside air included', () => {
+    expect(Array.from(strokes).some((s, v) => s && outside[v])).toBe(true);
+    expect(strokeSeedVotes(fine, seeds, strokes, C, outside, 0)).toEqual(seedVotes(fine, seeds, strokes, C));
+    // Without outside air only the strokes vote.
+    const noOut = levelFor({ ...fv }, dims, [1, 1, 1], edge, null, [2, 2, 2]);
+    const strokeSeeds = Int16Array.from(seeds, (s, v) => (strokes[v] ? s : -1));
+    expect(strokeSeedVotes(noOut, strokeSeeds, strokes, C, null, 0)).toEqual(seedVotes(noOut, strokeSeeds, strokes, C));
+  });
+
+  it('a parent level\'s votes summed from its children equal its own scan; a stroke outweighs outside air', () => {
+    const par = parentOf(fv, fine, top);
+    const summed = parentVotes(seedVotes(fine, seeds, strokes, C), par, top.n, C);
+    expect(summed).toEqual(seedVotes(top, seeds, strokes, C));
+    const s = votesToSeeds(summed, top.n, C);
+    for (let b = 0; b < top.n; b++) {
+      const hasStroke1 = Array.from({ length: n }, (_, v) => v).some((v) => top.blockOf[v] === b && seeds[v] === 1 && strokes[v]);
+      const hasStroke0 = Array.from({ length: n }, (_, v) => v).some((v) => top.blockOf[v] === b && seeds[v] === 0 && strokes[v]);
+      if (hasStroke1 && !hasStroke0) expect(s[b]).toBe(1);
+    }
   });
 });

@@ -19,6 +19,7 @@ import { autoWindow, presetsFor } from '../data/windowing';
 import type { ViewKind, Axis } from '../data/viewgeom';
 import type { OverlayStyle } from '../data/overlay';
 import { dropSize, type Drop } from '../data/dropped';
+import { addInOrder, resumeRun, type AddOutcome, type PendingRun, type QueuedSequence } from '../data/sequence-queue';
 
 export type Tool = 'navigate' | 'wl' | 'brush' | 'eraser';
 /** 'sequences': the same axial slice of every sequence side by side (multi-sequence studies). */
@@ -87,8 +88,11 @@ export class Workstation {
   activeSeq = $state('seq-1');
   /** Window/level of each sequence that is not active (the active one's is `window`). */
   seqWindows = $state<Record<string, WindowLevel>>({});
-  /** A sequence waiting for the user's "combine anyway" (SEQUENCE_MISMATCH: other patient or exam). */
-  pendingSequence = $state<{ source: { path: string } | { seriesId: string }; name?: string; message: string } | null>(null);
+  /**
+   * A sequence waiting for the user's "combine anyway" (SEQUENCE_MISMATCH: other patient or exam), with the series
+   * queued behind it when several were being added (they go on after the answer).
+   */
+  pendingSequence = $state<(PendingRun & { message: string }) | null>(null);
   addingSequence = $state(false);
   /** Scanned series ids already in the open study (so the panel does not offer them again). */
   seriesInStudy = $state<string[]>([]);
@@ -266,7 +270,7 @@ export class Workstation {
    * the most voxels is the reference (the others are resampled onto its grid, so the finest sampling is kept; ties
    * go to the list order), the others join it as sequences in list order, named from their descriptions. A series
    * of another patient or exam stops there and waits in `pendingSequence` for the user's answer, as when adding
-   * one by hand. A study that comes back with sequences saved in its workspace keeps those instead.
+   * one by hand; the series after it wait with it and are added once the user combines or skips it. A study that comes back with sequences saved in its workspace keeps those instead.
    */
   async openSeriesTogether(ids: string[]): Promise<void> {
     const picked = ids.map((id) => this.series.find((s) => s.id === id)).filter((s): s is SeriesSummary => !!s && s.kind === 'image');
@@ -277,10 +281,7 @@ export class Workstation {
     if (this.phase !== 'ready' || this.error || !this.header) return;
     // Restored with its saved sequences (the header says which): adding the folder's series again would double them.
     if (this.sequences.length > 1) return;
-    for (const s of picked) {
-      if (s === ref || this.seriesInStudy.includes(s.id)) continue;
-      if (!(await this.addSequenceSeries(s.id))) break;
-    }
+    await this.addSequencesInOrder(picked.filter((s) => s !== ref && !this.seriesInStudy.includes(s.id)).map((s) => ({ source: { seriesId: s.id } })));
   }
 
   async openPath(path: string): Promise<void> {
@@ -391,12 +392,21 @@ export class Workstation {
 
   /** Add a sequence from a file or folder; a different patient/exam waits in `pendingSequence` for confirmation. */
   async addSequence(path: string, name?: string, confirmMismatch = false): Promise<boolean> {
-    return this.addSequenceWith({ path }, name, confirmMismatch);
+    return (await this.addOne({ source: { path }, name }, confirmMismatch)) === 'added';
   }
 
   /** Add a series found by a scan (a folder holding several sequences) as a sequence. */
   async addSequenceSeries(seriesId: string, name?: string, confirmMismatch = false): Promise<boolean> {
-    return this.addSequenceWith({ seriesId }, name, confirmMismatch);
+    return (await this.addOne({ source: { seriesId }, name }, confirmMismatch)) === 'added';
+  }
+
+  /** Several series in order (sequence-queue.ts): one of another patient/exam waits with those behind it. */
+  private async addSequencesInOrder(items: QueuedSequence[]): Promise<void> {
+    this.holdRun(await addInOrder(items, (it, confirm) => this.addOne(it, confirm)));
+  }
+
+  private holdRun(run: PendingRun | null): void {
+    if (run && this.pendingSequence) this.pendingSequence = { ...this.pendingSequence, rest: run.rest };
   }
 
   /**
@@ -432,21 +442,29 @@ export class Workstation {
       this.error = scanned.errors[0] ?? { code: 'NO_IMAGES', message: 'No images were found in the dropped files, so no sequence was added.' };
       return;
     }
-    for (const s of images) {
-      if (!(await this.addSequenceWith({ seriesId: s.id }, undefined, false))) break;
-    }
+    await this.addSequencesInOrder(images.map((s) => ({ source: { seriesId: s.id } })));
   }
 
+  /** "Combine anyway": the waiting series is added, then the ones queued behind it. */
   async confirmPendingSequence(): Promise<void> {
     const p = this.pendingSequence;
     if (!p) return;
     this.pendingSequence = null;
-    await this.addSequenceWith(p.source, p.name, true);
+    this.holdRun(await resumeRun(p, 'combine', (it, confirm) => this.addOne(it, confirm)));
   }
 
-  private async addSequenceWith(source: { path: string } | { seriesId: string }, name: string | undefined, confirmMismatch: boolean): Promise<boolean> {
+  /** "Skip": the waiting series is left out; the ones queued behind it are still added. */
+  async skipPendingSequence(): Promise<void> {
+    const p = this.pendingSequence;
+    if (!p) return;
+    this.pendingSequence = null;
+    this.holdRun(await resumeRun(p, 'skip', (it, confirm) => this.addOne(it, confirm)));
+  }
+
+  private async addOne(item: QueuedSequence, confirmMismatch: boolean): Promise<AddOutcome> {
+    const { source, name } = item;
     const h = this.header;
-    if (!h || !this.conn) return false;
+    if (!h || !this.conn) return 'failed';
     this.error = null;
     this.pendingSequence = null;
     this.addingSequence = true;
@@ -456,18 +474,21 @@ export class Workstation {
       const r: AddedSequence = 'path' in source
         ? await api.addSequence(h.volumeId, source.path, name || undefined, confirmMismatch || undefined)
         : await api.addSequenceSeries(h.volumeId, source.seriesId, name || undefined, confirmMismatch || undefined);
-      if (this.header?.volumeId !== h.volumeId) return false;
+      if (this.header?.volumeId !== h.volumeId) return 'failed';
       this.seqVoxels.set(r.sequence.id, r.voxels);
       this.seqWindows = { ...this.seqWindows, [r.sequence.id]: this.autoWindowOf(r.sequence.modality, r.voxels) };
       this.sequences = r.sequences;
       if ('seriesId' in source) this.seriesInStudy = [...this.seriesInStudy, source.seriesId];
       if (r.warnings.length) this.header = { ...h, warnings: [...h.warnings, ...r.warnings] };
-      return true;
+      return 'added';
     } catch (e) {
       const err = toMedSegError(e);
-      if (err.code === 'SEQUENCE_MISMATCH') this.pendingSequence = { source, name, message: err.message };
-      else this.showError(err);
-      return false;
+      if (err.code === 'SEQUENCE_MISMATCH') {
+        this.pendingSequence = { item, rest: [], message: err.message };
+        return 'mismatch';
+      }
+      this.showError(err);
+      return 'failed';
     } finally {
       this.addingSequence = false;
     }

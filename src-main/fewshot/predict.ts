@@ -135,6 +135,15 @@ export function linearKernel(head: Extract<TrainedHead, { kind: 'linear' }>, dim
     cx[c] = wpos[c] * scale[0]; cy[c] = wpos[C + c] * scale[1]; cz[c] = wpos[2 * C + c] * scale[2];
     c0[c] = b[c] - cx[c] * centre[0] - cy[c] * centre[1] - cz[c] * centre[2];
   }
+  // Softmax of the C logits at src[so..] into out[o..] (acc holds the exponentials; src may be acc itself).
+  const softmaxOut = (src: Float64Array, so: number, out: Float32Array, o: number): void => {
+    let mx = -Infinity;
+    for (let q = 0; q < C; q++) if (src[so + q] > mx) mx = src[so + q];
+    let se = 0;
+    for (let q = 0; q < C; q++) { const e = Math.exp(src[so + q] - mx); acc[q] = e; se += e; }
+    const inv = 1 / se;
+    for (let q = 0; q < C; q++) out[o + q] = acc[q] * inv;
+  };
   const score = (f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void => {
     let c = 0;
     for (; c < C4; c += 4) {
@@ -163,12 +172,7 @@ export function linearKernel(head: Extract<TrainedHead, { kind: 'linear' }>, dim
       for (let d = 0; d < F; d++) a0 += w0[d] * f[fo + d];
       acc[c] = a0;
     }
-    let mx = -Infinity;
-    for (let q = 0; q < C; q++) if (acc[q] > mx) mx = acc[q];
-    let se = 0;
-    for (let q = 0; q < C; q++) { const e = Math.exp(acc[q] - mx); acc[q] = e; se += e; }
-    const inv = 1 / se;
-    for (let q = 0; q < C; q++) out[o + q] = acc[q] * inv;
+    softmaxOut(acc, 0, out, o);
   };
   const lb = linearBatch(rows, F);
   if (!lb) return { score, add: score, flush() {} };
@@ -190,15 +194,7 @@ export function linearKernel(head: Extract<TrainedHead, { kind: 'linear' }>, dim
     copyRun();
     lb.score(n);
     const L = lb.logits, out = out0!;
-    for (let t = 0; t < n; t++) {
-      const lo = t * S, o = offs[t];
-      let mx = -Infinity;
-      for (let q = 0; q < C; q++) if (L[lo + q] > mx) mx = L[lo + q];
-      let se = 0;
-      for (let q = 0; q < C; q++) { const e = Math.exp(L[lo + q] - mx); acc[q] = e; se += e; }
-      const inv = 1 / se;
-      for (let q = 0; q < C; q++) out[o + q] = acc[q] * inv;
-    }
+    for (let t = 0; t < n; t++) softmaxOut(L, t * S, out, offs[t]);
     n = 0;
   };
   return {

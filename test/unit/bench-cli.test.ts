@@ -22,6 +22,7 @@ describeWithData('medseg bench (CLI, BENCHMARK.md protocol)', ['totalseg_ct/exam
     expect(j.updateMs.p95).toBeGreaterThanOrEqual(j.updateMs.median);
     expect(j.peakRssMb).toBeGreaterThan(10);
     expect(j.provider).toBe('js');
+    expect(j.headKernel).toBe('wasm-simd');
     expect(j.backbone).toBe('filters');
   }, 300_000);
 

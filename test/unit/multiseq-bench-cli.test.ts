@@ -45,6 +45,7 @@ describeWithData('medseg bench with several sequences (BraTS, 3 mm)', files, () 
     expect(j.updateMs.p95).toBeGreaterThanOrEqual(j.updateMs.median);
     expect(j.peakRssMb).toBeGreaterThan(10);
     expect(j.provider).toBe('js');
+    expect(j.headKernel).toBe('wasm-simd');
     expect(j.backbone).toBe('multiseq[T1,T1c,T2,FLAIR]:filters');
     expect(j.sequences.map((s: { name: string }) => s.name)).toEqual(['T1', 'T1c', 'T2', 'FLAIR']);
     expect(j.dropped).toEqual(['FLAIR']);

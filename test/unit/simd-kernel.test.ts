@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeatureVolume } from '../../src-main/features/types';
 import type { TrainedHead } from '../../src-main/fewshot/head';
 import { linearKernel, predictProbabilities, scoreVoxels } from '../../src-main/fewshot/predict';
-import { BATCH, wasmKernel } from '../../src-main/fewshot/simd/linear-batch';
+import { BATCH, headKernelName, wasmKernel } from '../../src-main/fewshot/simd/linear-batch';
 import type { Vec3 } from '../../src-shared';
 // @ts-expect-error plain ESM build script without types
 import { compileWat, moduleText } from '../../scripts/build-wasm.mjs';
@@ -49,8 +49,16 @@ describe('WebAssembly SIMD scoring kernel', () => {
     expect(committed).toBe(moduleText('linear-score', await compileWat(wat)));
   });
 
-  it('loads here (Node has WebAssembly SIMD), so the tests below exercise it', () => {
+  it('loads here (Node has WebAssembly SIMD), so the tests below exercise it; MEDSEG_NO_WASM=1 turns it off', () => {
     expect(wasmKernel()).not.toBeNull();
+    expect(headKernelName()).toBe('wasm-simd');
+    process.env.MEDSEG_NO_WASM = '1';
+    try {
+      expect(wasmKernel()).toBeNull();
+      expect(headKernelName()).toBe('js');
+    } finally {
+      delete process.env.MEDSEG_NO_WASM;
+    }
   });
 
   // 2…7 classes take every path of the kernel (pairs two at a time, an odd last pair, a padded last class);

@@ -11,6 +11,7 @@ import type { CliCommand, CliContext } from '../command';
 import { collectImages, extractWithProgress, labelsOnImage, makeBackbone, openStudyForCli, parseBackbone, parseHeadKind } from './segment';
 import { parseSequenceSpec, resolveDrop, type SequenceSpec } from '../../engine/multiseq/spec';
 import { runMultiSequenceCase } from '../../engine/multiseq/bench';
+import { headKernelName } from '../../fewshot/simd/linear-batch';
 
 export interface BenchResult {
   dice: Record<string, number>;
@@ -19,6 +20,8 @@ export interface BenchResult {
   updateMs: { median: number; p95: number; train: number; predict: number };
   peakRssMb: number;
   provider: string;
+  /** What computed the linear head's dot products (scoring and training): 'wasm-simd' or 'js' (same results). */
+  headKernel: 'wasm-simd' | 'js';
   backbone: string;
   head: HeadKind;
   refine: RefineLevel;
@@ -87,6 +90,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
     updateMs: { median: Math.round(quantile(sorted, 0.5)), p95: Math.round(quantile(sorted, 0.95)), train: Math.round(med(trains)), predict: Math.round(med(preds)) },
     peakRssMb: peakRssMb(),
     provider: bb.provider,
+    headKernel: headKernelName(),
     backbone: bb.id,
     head: c.head,
     refine: c.refine ?? 'propagate',
@@ -147,7 +151,7 @@ async function benchStudy(specs: SequenceSpec[], o: BenchOptions, k: number, mod
   }
   await bb.dispose?.();
   const res: BenchResult & Record<string, unknown> = {
-    dice: r.dice, meanDice: r.meanDice, featureMs: r.featureMs, updateMs: r.updateMs, peakRssMb: peakRssMb(), provider: bb.provider, backbone: r.fusedBackbone,
+    dice: r.dice, meanDice: r.meanDice, featureMs: r.featureMs, updateMs: r.updateMs, peakRssMb: peakRssMb(), provider: bb.provider, headKernel: headKernelName(), backbone: r.fusedBackbone,
     head, refine: 'propagate', mode, k, slices: r.slices, labeledVoxels: r.labeledVoxels, dims: [...image.dims], spacing: [...image.spacing], machine: machineLine(),
     sequences: study.sequences.map((s) => ({ name: s.name, coveredFraction: Math.round(s.coveredFraction * 1000) / 1000 })), dropped, guide: r.guide,
     method: r.method, featureMsPerSequence: r.featureMsPerSequence, cropDims: r.cropDims, warnings: study.warnings,

@@ -40,6 +40,11 @@ export function wasmKernel(): Exports | null {
   return exportsCache;
 }
 
+/** Which kernel scores and trains linear heads in this thread, for reports: 'wasm-simd' or 'js'. */
+export function headKernelName(): 'wasm-simd' | 'js' {
+  return wasmKernel() ? 'wasm-simd' : 'js';
+}
+
 /**
  * The trainer's two matrix products on the same kernel, for one training set z (n samples × D channels, fixed for
  * the whole fit). Its own module instance and memory, so training never disturbs a scoring batch.

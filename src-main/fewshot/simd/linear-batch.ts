@@ -1,10 +1,10 @@
 /**
  * Batched linear scoring through the WebAssembly SIMD kernel (linear-score.wat): voxels are queued with their
  * feature row and the accumulator start value (bias plus position terms, computed by the caller exactly as the
- * JavaScript kernel does), scored a batch at a time, and their softmax written by the caller's `finish`. The
- * logits are bit-identical to the JavaScript kernel's (same f64 operations in the same order); what changes is
+ * JavaScript kernel does), scored a batch at a time; the caller (predict.ts) turns the logits into probabilities.
+ * The logits are bit-identical to the JavaScript kernel's (same f64 operations in the same order); what changes is
  * speed: about 5× less time in the dot products, of which the copy of each voxel's features into the module's
- * memory takes back part (band scoring of 580 k voxels × 45 channels × 6 classes: 360 → 180 ms on this machine).
+ * memory takes back part (580 k voxels × 45 channels × 6 classes: 360 → 180 ms on this machine, copies included).
  *
  * One scoring instance per thread (module state is per isolate). Its memory is shared by every batch and grown
  * when a head needs more; views are re-made after a growth, and each batch writes its weights before scoring, so
@@ -19,7 +19,7 @@ interface Exports {
 }
 
 let moduleCache: WebAssembly.Module | null | undefined;
-let exportsCache: Exports | null | undefined;
+let exportsCache: Exports | undefined;
 
 function wasmModule(): WebAssembly.Module | null {
   if (typeof process !== 'undefined' && process.env.MEDSEG_NO_WASM === '1') return null; // read per call: A/B timing
@@ -36,7 +36,7 @@ function wasmModule(): WebAssembly.Module | null {
 export function wasmKernel(): Exports | null {
   const mod = wasmModule();
   if (!mod) return null;
-  if (exportsCache === undefined) exportsCache = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+  exportsCache ??= new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
   return exportsCache;
 }
 

@@ -270,7 +270,8 @@ export class Workstation {
    * the most voxels is the reference (the others are resampled onto its grid, so the finest sampling is kept; ties
    * go to the list order), the others join it as sequences in list order, named from their descriptions. A series
    * of another patient or exam stops there and waits in `pendingSequence` for the user's answer, as when adding
-   * one by hand; the series after it wait with it and are added once the user combines or skips it. A study that comes back with sequences saved in its workspace keeps those instead.
+   * one by hand; the series after it wait with it and are added once the user combines or skips it. A study that
+   * comes back with sequences saved in its workspace keeps those instead.
    */
   async openSeriesTogether(ids: string[]): Promise<void> {
     const picked = ids.map((id) => this.series.find((s) => s.id === id)).filter((s): s is SeriesSummary => !!s && s.kind === 'image');

@@ -15,6 +15,8 @@ import type { HeadKind, LinearHead, TrainedHead } from './head';
 import type { SampleSet } from './samples';
 import { segment, type SegmentInput, type SegmentResult } from './segment';
 import { trainHead, type TrainOptions } from './train';
+import { rawLinearHead, unstandardise } from './linear-fold';
+import { blendLinearHeads, fitImputations, imputedHead, imputedIntensity, type SequenceImputation } from './impute';
 
 export interface SequenceDropoutOptions {
   /** Largest number of sequences dropped together in one copy (1 = each sequence alone). Default: all but one. */
@@ -113,6 +115,14 @@ export interface PresenceHeads {
    * that may meet studies with few sequences.
    */
   missing?: Record<string, TrainedHead>;
+  /**
+   * Per sequence (layout spelling): its features predicted from the others' (fewshot/impute.ts). With these and
+   * `imputeWeight` > 0, a study missing one sequence is served by the all-present head on the predicted features,
+   * blended with that sequence's leave-one-out head.
+   */
+  imputed?: Record<string, SequenceImputation>;
+  /** Share of the imputed head in that blend (0..1); absent or 0 = the leave-one-out head alone. */
+  imputeWeight?: number;
 }
 
 export interface PresenceHeadOptions extends MultiSequenceTrainOptions {
@@ -120,6 +130,8 @@ export interface PresenceHeadOptions extends MultiSequenceTrainOptions {
   full?: 'own' | 'fallback';
   /** Largest number of missing sequences that gets its own head (default 1; S − 1 = every pattern). */
   maxMissing?: number;
+  /** Share of the imputed head for a study missing one sequence (see PresenceHeads.imputed); 0 or absent = none. */
+  impute?: number;
 }
 
 /** Every gathered row with the sequences `idx` removed (the rows a study lacking them would give). */
@@ -131,7 +143,7 @@ export function withoutSequences(s: SampleSet, layout: FusedLayout, idx: number[
 
 /** The dropout-trained head plus one head per presence pattern with at most one sequence missing. */
 export function trainPresenceHeads(kind: HeadKind, fused: FeatureVolume, layout: FusedLayout, scribbles: Uint8Array, dims: Vec3, opts: PresenceHeadOptions = {}): PresenceHeads {
-  const { full, maxMissing, ...rest } = opts;
+  const { full, maxMissing, impute, ...rest } = opts;
   const fallback = trainMultiSequenceHead(kind, fused, layout, scribbles, dims, rest);
   const { dropout: _d, ...plain } = rest;
   const leaveOneOut: Record<string, TrainedHead> = {};
@@ -142,14 +154,15 @@ export function trainPresenceHeads(kind: HeadKind, fused: FeatureVolume, layout:
   }
   const own = (full ?? 'own') === 'own' ? trainHead(kind, fused, scribbles, dims, plain) : undefined;
   const S = layout.sequences.length;
+  const imputation = impute && kind === 'linear' && S >= 2 ? { imputed: fitImputations(fused, layout), imputeWeight: impute } : {};
   const most = Math.min(S - 1, maxMissing ?? 1);
-  if (most < 2) return { layout, fallback, full: own, leaveOneOut };
+  if (most < 2) return { layout, fallback, full: own, leaveOneOut, ...imputation };
   const missing: Record<string, TrainedHead> = {};
   for (const set of dropSets(S, most)) {
     if (set.length < 2) continue;
     missing[set.map((q) => layout.sequences[q]).join(',')] = trainHead(kind, fused, scribbles, dims, { ...plain, augment: (g) => withoutSequences(g, layout, set) });
   }
-  return { layout, fallback, full: own, leaveOneOut, missing };
+  return { layout, fallback, full: own, leaveOneOut, missing, ...imputation };
 }
 
 /**
@@ -157,7 +170,7 @@ export function trainPresenceHeads(kind: HeadKind, fused: FeatureVolume, layout:
  * of the one missing sequence, or the dropout-trained fallback. Names are matched case-insensitively; a present
  * sequence the heads never saw is a HEAD_MISMATCH naming it.
  */
-export function presenceHead(p: PresenceHeads, present: string[]): { head: TrainedHead; pattern: string } {
+export function presenceHead(p: PresenceHeads, present: string[]): { head: TrainedHead; pattern: string; imputation?: SequenceImputation } {
   const L = p.layout;
   const low = new Set(present.map((x) => x.toLowerCase()));
   for (const x of present) {
@@ -168,7 +181,16 @@ export function presenceHead(p: PresenceHeads, present: string[]): { head: Train
   const missing = L.sequences.filter((s) => !low.has(s.toLowerCase()));
   if (missing.length === L.sequences.length) throw new MedSegError('INVALID_ARGUMENT', `None of the model's sequences (${L.sequences.join(', ')}) is in this study.`);
   if (missing.length === 0) return { head: p.full ?? p.fallback, pattern: p.full ? 'all' : 'dropout' };
-  if (missing.length === 1 && p.leaveOneOut[missing[0]]) return { head: p.leaveOneOut[missing[0]], pattern: `without ${missing[0]}` };
+  if (missing.length === 1 && p.leaveOneOut[missing[0]]) {
+    const loo = p.leaveOneOut[missing[0]];
+    const imp = p.imputeWeight ? p.imputed?.[missing[0]] : undefined;
+    const full = p.full ?? p.fallback;
+    if (imp && full.kind === 'linear') {
+      const blended = blendLinearHeads(imputedHead(full, L, imp), loo, Math.min(1, p.imputeWeight!));
+      if (blended) return { head: blended, pattern: `without ${missing[0]} (imputed)`, imputation: imp };
+    }
+    return { head: loo, pattern: `without ${missing[0]}` };
+  }
   const own = p.missing?.[missing.join(',')];
   if (own) return { head: own, pattern: `without ${missing.join(', ')}` };
   return { head: p.fallback, pattern: 'dropout' };
@@ -192,6 +214,8 @@ export interface MultiSequenceSegmentInput extends Omit<SegmentInput, 'volume'> 
  * segment() on fused features with the named sequences left out, following the fused guide of the remaining ones.
  * The features are zeroed in place for the call and restored afterwards, also on error or cancel.
  */
+const imputedGuides = new WeakMap<Float32Array, SequenceInput['volume']>();
+
 export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Promise<SegmentResult & { guide: string[] }> {
   const drop = new Set((inp.drop ?? []).map((d) => d.toLowerCase()));
   const kept = inp.sequences.filter((s) => !drop.has(s.name.toLowerCase()));
@@ -206,8 +230,18 @@ export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Prom
   const dropNames = [...drop].filter((d) => inp.layout.sequences.some((s) => s.toLowerCase() === d));
   const present = inp.layout.sequences.filter((s) => !dropNames.includes(s.toLowerCase()));
   // The pattern is what the study holds after the drop: a layout sequence the study lacks counts as missing too.
-  if (presence) rest.head = presenceHead(presence, kept.map((s) => s.name)).head;
-  const volume = makeGuide(guide ?? 'mean', kept, inp.scribbles);
+  let imputation: SequenceImputation | undefined;
+  if (presence) ({ head: rest.head, imputation } = presenceHead(presence, kept.map((s) => s.name)));
+  // A missing sequence that was imputed joins the guide with its predicted intensity (when the backbone has one).
+  const guideInputs = kept.slice();
+  const predicted = imputation && inp.refine !== 'none' && kept.length > 0 ? imputedIntensity(inp.features, inp.layout, imputation) : null;
+  if (predicted) {
+    // One volume object per prediction, so that its normalised intensities are computed once (features/multiseq.ts).
+    let volume = imputedGuides.get(predicted);
+    if (!volume) imputedGuides.set(predicted, (volume = { ...kept[0].volume, data: predicted, voxelType: 'float32' }));
+    guideInputs.push({ name: `${imputation!.missing} (imputed)`, volume });
+  }
+  const volume = makeGuide(guide ?? 'mean', guideInputs, inp.scribbles);
   // The feature volume itself for every guide and drop set: a linear head is folded instead of the features being
   // touched, so the block features segment() derives and caches (multires.ts) serve every pattern, while the block
   // barriers, which follow the guide image, are computed again for each new guide (keyed by the edge image).
@@ -387,22 +421,6 @@ export function trainLateFusion(fused: FeatureVolume, layout: FusedLayout, scrib
   return { layout, fused: head, perSequence, weights, fusedWeight: fusedWeight ?? 0.5 };
 }
 
-/** A linear head's logits as raw-feature weights w (C×D) and bias b: standardisation folded in. */
-function unstandardise(h: LinearHead): { w: Float64Array; b: Float64Array; D: number } {
-  const C = h.classes.length, D = h.backbone.dim + h.positionChannels;
-  const w = new Float64Array(C * D), b = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    let bb = h.bias[c];
-    for (let d = 0; d < D; d++) {
-      const x = h.weights[c * D + d] / h.std[d];
-      w[c * D + d] = x;
-      bb -= x * h.mean[d];
-    }
-    b[c] = bb;
-  }
-  return { w, b, D };
-}
-
 /** Indices (layout order) of the named sequences that are kept; typed error for an unknown name. */
 function keptIndices(L: FusedLayout, drop: string[]): number[] {
   const low = drop.map((d) => d.toLowerCase());
@@ -429,15 +447,6 @@ function foldedFused(h: LinearHead, L: FusedLayout, kept: number[]): { W: Float6
     for (let q = 0; q < Math.min(P, h.positionChannels); q++) W[c * D + F + q] = u.w[c * u.D + F + q];
   }
   return { W, B };
-}
-
-function rawLinearHead(like: LinearHead, W: Float64Array, B: Float64Array, dim: number): LinearHead {
-  const D = dim + 3;
-  return {
-    kind: 'linear', classes: like.classes.slice(), backbone: like.backbone, positionChannels: 3,
-    mean: new Float32Array(D), std: new Float32Array(D).fill(1), counts: like.counts.slice(),
-    weights: Float32Array.from(W), bias: Float32Array.from(B), lambda: like.lambda,
-  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { MedSegError } from '../../src-shared';
 import type { TrainedHead } from './head';
 import { fusedLayout } from '../features/multiseq';
 import type { PresenceHeads } from './multiseq';
+import type { SequenceImputation } from './impute';
 
 const FORMAT = 'medseg-head';
 const VERSION = 1;
@@ -106,7 +107,13 @@ async function readText(path: string): Promise<string> {
  */
 const presenceSchema = z.object({
   sequences: z.array(z.string().min(1)).min(1),
-  presence: z.object({ full: z.unknown().optional(), leaveOneOut: z.record(z.string(), z.unknown()), missing: z.record(z.string(), z.unknown()).optional() }).optional(),
+  presence: z.object({
+    full: z.unknown().optional(),
+    leaveOneOut: z.record(z.string(), z.unknown()),
+    missing: z.record(z.string(), z.unknown()).optional(),
+    imputed: z.record(z.string(), z.object({ kept: z.array(z.string()).min(1), weights: z.string(), r2: z.string() })).optional(),
+    imputeWeight: z.number().min(0).max(1).optional(),
+  }).optional(),
 });
 
 export interface LoadedHead {
@@ -119,7 +126,13 @@ export interface LoadedHead {
 export function presenceHeadsToJson(p: PresenceHeads): string {
   const doc = (h: TrainedHead): unknown => JSON.parse(headToJson(h));
   const docs = (r: Record<string, TrainedHead>) => Object.fromEntries(Object.entries(r).map(([k, h]) => [k, doc(h)]));
-  const presence = { full: p.full ? doc(p.full) : undefined, leaveOneOut: docs(p.leaveOneOut), missing: p.missing ? docs(p.missing) : undefined };
+  const imputed = p.imputed && p.imputeWeight
+    ? Object.fromEntries(Object.entries(p.imputed).map(([k, m]) => [k, { kept: m.kept, weights: b64(m.weights), r2: b64(m.r2) }]))
+    : undefined;
+  const presence = {
+    full: p.full ? doc(p.full) : undefined, leaveOneOut: docs(p.leaveOneOut), missing: p.missing ? docs(p.missing) : undefined,
+    imputed, imputeWeight: imputed ? p.imputeWeight : undefined,
+  };
   return JSON.stringify({ ...(doc(p.fallback) as object), sequences: p.layout.sequences, presence });
 }
 
@@ -164,7 +177,20 @@ export function loadedHeadFromJson(text: string, path?: string): LoadedHead {
     (missing ??= {})[key] = sub(raw2, `without ${key}`);
   }
   const full = pres.full === undefined ? undefined : sub(pres.full, 'full');
-  return { head, sequences, presence: { layout, fallback: head, full, leaveOneOut, missing } };
+  let imputed: Record<string, SequenceImputation> | undefined;
+  for (const [name, m] of Object.entries(pres.imputed ?? {})) {
+    const known = (x: string): string => {
+      const q = sequences.find((t) => t.toLowerCase() === x.toLowerCase());
+      if (!q) throw damaged(`imputation of ${name}: unknown sequence ${x}`);
+      return q;
+    };
+    const missingName = known(name);
+    const kept = m.kept.map(known);
+    if (kept.includes(missingName)) throw damaged(`imputation of ${name} from itself`);
+    (imputed ??= {})[missingName] = { missing: missingName, kept, weights: f32(m.weights, (kept.length * G + 1) * G, `imputation of ${name}`), r2: f32(m.r2, G, `imputation of ${name} (R²)`) };
+  }
+  const imputation = imputed && pres.imputeWeight ? { imputed, imputeWeight: pres.imputeWeight } : {};
+  return { head, sequences, presence: { layout, fallback: head, full, leaveOneOut, missing, ...imputation } };
 }
 
 export async function savePresenceHeads(p: PresenceHeads, path: string): Promise<void> {

@@ -52,11 +52,15 @@ describeWithData('multi-sequence head: segment --save-head, apply with sequences
     // Saved heads cover every pattern: 6 with two missing, 4 with three.
     expect(Object.keys(doc.presence.missing)).toHaveLength(10);
     expect(doc.presence.missing['T1,T1c,FLAIR'].format).toBe('medseg-head');
+    // Each sequence's features predicted from the others (fewshot/impute.ts), for a study that lacks one.
+    expect(Object.keys(doc.presence.imputed)).toEqual(['T1', 'T1c', 'T2', 'FLAIR']);
+    expect(doc.presence.imputed.FLAIR.kept).toEqual(['T1', 'T1c', 'T2']);
+    expect(doc.presence.imputeWeight).toBe(0.75);
   });
 
-  it('applies to a study without FLAIR (its own head), and to all four; Dice against the reference', async () => {
+  it('applies to a study without FLAIR (its imputed + leave-one-out head), and to all four; Dice against the reference', async () => {
     const results: Record<string, number> = {};
-    for (const [tag, seqs, pattern] of [['no FLAIR', ['T1', 'T1c', 'T2'], 'without FLAIR'], ['all', ['T1', 'T1c', 'T2', 'FLAIR'], 'all'], ['T2 only', ['T2'], 'without T1, T1c, FLAIR']] as const) {
+    for (const [tag, seqs, pattern] of [['no FLAIR', ['T1', 'T1c', 'T2'], 'without FLAIR (imputed)'], ['all', ['T1', 'T1c', 'T2', 'FLAIR'], 'all'], ['T2 only', ['T2'], 'without T1, T1c, FLAIR']] as const) {
       const out = join(dir, `apply-${tag.replace(/ /g, '')}.nii.gz`);
       const r = await cli(['apply', ...seqs.flatMap((n) => image(n)), '--head', head, '--out', out]);
       expect(r.code, JSON.stringify(r.json)).toBe(0);
@@ -65,9 +69,11 @@ describeWithData('multi-sequence head: segment --save-head, apply with sequences
       const seg = await openVolume(out);
       results[tag] = dice(Uint8Array.from(seg.data), reference, 1);
     }
-    // The head's per-voxel answer (apply has no strokes to propagate from). Measured: without FLAIR 0.597, all four
+    // The head's per-voxel answer (apply has no strokes to propagate from). Measured: without FLAIR 0.516 (0.597 with
+    // the leave-one-out head alone: on this 3 mm grid the imputed head's per-voxel answer is worse, while on the
+    // benchmark's 2 mm grid it is better, 0.389 against 0.310, and after propagation 0.83 against 0.79), all four
     // 0.671, T2 alone 0.648 with its own head (0.167 with the dropout-trained head, which saw one missing at a time).
-    expect(results['no FLAIR']).toBeGreaterThanOrEqual(0.55);
+    expect(results['no FLAIR']).toBeGreaterThanOrEqual(0.48);
     expect(results['T2 only']).toBeGreaterThanOrEqual(0.6);
     expect(results.all).toBeGreaterThanOrEqual(0.62);
     expect(results.all).toBeGreaterThan(results['no FLAIR']);

@@ -11,25 +11,27 @@ import { openVolume, resampleData, resampleVolume } from '../../io';
 import type { FeatureBackbone, FeatureVolume } from '../../features/types';
 import { createMultiSequenceBackbone, fusedGuide } from '../../features/multiseq';
 import { diceAll, segment, simulateAnnotation, trainHead, type AnnotatorMode, type HeadKind } from '../../fewshot';
-import { applyMethod, cropToStudy, DEFAULT_METHOD, DROPOUT_METHOD, fitMethod, pasteFromStudy, prepareStudy, type MultiSequenceMethod } from './pipeline';
+import { applyMethod, cropToStudy, DEFAULT_METHOD, DROPOUT_METHOD, fitMethod, pasteFromStudy, PRESENCE_METHOD, prepareStudy, type MultiSequenceMethod } from './pipeline';
 
-export { DEFAULT_METHOD, DROPOUT_METHOD, type MultiSequenceMethod };
+export { DEFAULT_METHOD, DROPOUT_METHOD, PRESENCE_METHOD, type MultiSequenceMethod };
 import { assembleStudy, type MultiSequenceStudy } from './study';
 
 export type MultiSequenceSetting = 'all' | 'single' | 'drop';
 
 /** The ablation: each idea of issue 7 on its own against the earlier method (first row). */
-const PREVIOUS: MultiSequenceMethod = { ...DROPOUT_METHOD, name: 'previous result: one dropout-trained head' };
+const PREVIOUS: MultiSequenceMethod = { ...DROPOUT_METHOD, name: 'earlier result: one dropout-trained head' };
 
 export const ABLATION_METHODS: MultiSequenceMethod[] = [
+  PRESENCE_METHOD,
+  { ...DEFAULT_METHOD, name: 'imputed head alone (weight 1)', impute: 1, about: 'as the result, the leave-one-out head left out of the blend: the all-present head on the predicted features alone' },
   PREVIOUS,
-  { ...DEFAULT_METHOD, name: 'leave-one-out heads, dropout head when all present', presence: 'fallback', about: 'as the result, but the all-present pattern keeps the dropout-trained head (only the one-missing patterns get their own)' },
+  { ...PRESENCE_METHOD, name: 'leave-one-out heads, dropout head when all present', presence: 'fallback', about: 'as the previous result (presence-specific heads), but the all-present pattern keeps the dropout-trained head (only the one-missing patterns get their own)' },
   { name: 'previous: fused + mean guide', fusion: 'early', guide: 'mean', dropout: {}, about: 'fused head, dropout copies with every subset of sequences missing, mean-intensity guide (the method before this work)' },
   { name: '+ stroke guide', fusion: 'early', guide: 'strokes', dropout: {}, about: 'as previous, guide = stroke-discriminant combination of the sequences' },
   { name: '+ single-drop copies (all four)', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1 }, about: 'as above, dropout copies with one sequence missing, every sequence for every voxel (rate 4/5)' },
-  { name: 'previous result without dropout', fusion: 'early', guide: 'strokes', dropout: false, about: 'the previous result trained without any dropout copy (what dropout is worth when a sequence is missing)' },
-  { name: 'previous result + late fusion (β = 0.5)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5 }, about: 'the previous result\'s head averaged (log-probabilities) with one head per present sequence' },
-  { name: 'previous result + late fusion, stroke-weighted', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5, weighting: 'strokes' }, about: 'late fusion with the per-sequence heads weighted by their leave-one-slice-out skill on the strokes' },
+  { name: 'earlier result without dropout', fusion: 'early', guide: 'strokes', dropout: false, about: 'the earlier result trained without any dropout copy (what dropout is worth when a sequence is missing)' },
+  { name: 'earlier result + late fusion (β = 0.5)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5 }, about: 'the earlier result\'s head averaged (log-probabilities) with one head per present sequence' },
+  { name: 'earlier result + late fusion, stroke-weighted', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0.5, weighting: 'strokes' }, about: 'late fusion with the per-sequence heads weighted by their leave-one-slice-out skill on the strokes' },
   { name: 'per-sequence heads only (β = 0)', fusion: 'late', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, late: { fusedWeight: 0 }, about: 'mean of the per-sequence heads alone (no fused head), stroke guide' },
 ];
 
@@ -111,8 +113,11 @@ export async function runMultiSequenceBench(inp: MultiSequenceBenchInput): Promi
     if (!warm) {
       // Untimed, once: the block features segment() derives from each feature volume (fused, and each sequence's
       // own) do not depend on the strokes and are built at a study's first update, like the features themselves;
-      // without this the first timed row of each kind would carry them and the others not.
-      await applyMethod(ms[0], fitMethod(ms[0], headKind, fused, mb, scribbles, prep), fused, mb, scribbles, prep);
+      // without this the first timed row of each kind would carry them and the others not. The same holds for the
+      // imputation of each sequence from the others (fewshot/impute.ts: the regressions and the predicted intensity
+      // in the guide), built at the first update and at the first prediction without that sequence.
+      const warmFit = fitMethod(ms[0], headKind, fused, mb, scribbles, prep);
+      for (const s of ['', ...names]) await applyMethod(ms[0], warmFit, fused, mb, scribbles, prep, { drop: s ? [s] : [] });
       for (const seq of prep.sequences) {
         const f = perSeq.get(seq.name)!;
         await segment({ volume: seq.volume, features: f, scribbles, head: trainHead(headKind, f, scribbles, prep.dims, { backbone: { id: inp.backbone.id }, spacing: prep.spacing }) });
@@ -391,7 +396,7 @@ export async function bratsSection(dataDir: string, o: BratsSectionOptions): Pro
   const result = await runMultiSequenceBench({
     study, reference, classes: [1], k: 3, modes: ['scribble', 'slice'], backbone: o.backbone,
     methods: o.ablation === false ? [DEFAULT_METHOD] : [DEFAULT_METHOD, ...ABLATION_METHODS],
-    robustness: o.ablation === false ? undefined : { ks: [2, 4, 5], methods: [DEFAULT_METHOD, PREVIOUS] },
+    robustness: o.ablation === false ? undefined : { ks: [2, 4, 5], methods: [DEFAULT_METHOD, PRESENCE_METHOD] },
     onNote: o.onNote,
     onRow: (r) => o.onNote?.(`  ${r.mode} ${r.setting} ${r.sequence || 'all'}${r.method ? ` [${r.method}]` : ''}: Dice ${r.dice.toFixed(3)} (${r.updateMs} ms)`),
   });

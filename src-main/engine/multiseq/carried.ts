@@ -10,6 +10,7 @@ import type { FeatureVolume } from '../../features/types';
 import { emptyFused, fusedChannelNames, fusedLayout, groupOffset, presenceChannel, type FusedLayout } from '../../features/multiseq';
 import { trainHead, type HeadKind, type TrainedHead, type TrainOptions } from '../../fewshot';
 import { presenceHead, withoutSequences, type PresenceHeads } from '../../fewshot/multiseq';
+import { fitImputations, IMPUTE_WEIGHT } from '../../fewshot/impute';
 import { loadedHeadFromJson, type LoadedHead } from '../../fewshot/serialize';
 
 /** The inner backbone of a fused id "multiseq[T1,T2]:filters" (the id itself for a single-image head). */
@@ -123,5 +124,8 @@ export async function fitPresenceAfter(kind: HeadKind, features: FeatureVolume, 
     if (idx.length === 1) leaveOneOut[layout.sequences[idx[0]]] = head;
     else missing[idx.map((s) => layout.sequences[s]).join(',')] = head;
   }
-  return { layout, fallback, full, leaveOneOut, ...(S > 2 ? { missing } : {}) };
+  // The imputation of each sequence from the others depends on the images only (cached per feature volume).
+  if (!(await turn())) return null;
+  const imputation = kind === 'linear' && S >= 2 ? { imputed: fitImputations(features, layout), imputeWeight: IMPUTE_WEIGHT } : {};
+  return { layout, fallback, full, leaveOneOut, ...(S > 2 ? { missing } : {}), ...imputation };
 }

@@ -12,6 +12,7 @@ import { composeLateFusion, presenceHead, segmentMultiSequence, trainLateFusion,
 import { MedSegError } from '../../../src-shared';
 import type { HeadKind, RefineLevel, SegmentResult, TrainedHead } from '../../fewshot';
 import type { LoadedHead } from '../../fewshot/serialize';
+import { IMPUTE_WEIGHT } from '../../fewshot/impute';
 import { backgroundMask, contentBox, cropArray, cropSequences, pasteArray, type CropBox } from './crop';
 import { resolveSequenceNames, type SequenceSpec } from './spec';
 import { assembleStudy, guessSequenceName, type MultiSequenceStudy, type Sequence, type SequenceName } from './study';
@@ -31,6 +32,11 @@ export interface MultiSequenceMethod {
    * uses the dropout-trained head. Absent: one dropout-trained head for every pattern.
    */
   presence?: 'own' | 'fallback';
+  /**
+   * With presence heads: the share of the imputed head (fewshot/impute.ts) for a study missing one sequence, blended
+   * with its leave-one-out head; 0 or absent = the leave-one-out head alone.
+   */
+  impute?: number;
   /** One line for the report: what this method changes. */
   about: string;
 }
@@ -39,13 +45,20 @@ export interface MultiSequenceMethod {
  * The method used by `medseg segment`/`bench` with several images: presence-specific heads (one for all sequences,
  * one per sequence left out, each fitted on the rows that pattern gives) over the fused features, the
  * dropout-trained head (one dropout copy per labeled voxel with one sequence missing, sequences in turn) for any
- * other pattern, stroke-discriminant guide. Chosen on the measured ablation in bench/report.md, by principle rather
- * than by searching settings on the reference; the presence heads were also checked at k = 2, 4, 5 (the
- * "across annotations" table) so that the choice does not rest on one annotation.
+ * other pattern, stroke-discriminant guide; a study missing one sequence is served by the all-present head on that
+ * sequence's imputed features blended with its leave-one-out head (fewshot/impute.ts). Chosen on the measured
+ * ablation in bench/report.md; the blend weight IMPUTE_WEIGHT (0.75 against 0.5, 0.9 and 1) was chosen on the worst
+ * loss over k = 2…5 in both modes (the "across annotations" table), not on the k = 3 rows alone.
  * `dropout` and `guide` are what the app's interactive runner reads.
  */
 export const DEFAULT_METHOD: MultiSequenceMethod = {
-  name: 'presence-specific heads + stroke guide', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, presence: 'own',
+  name: 'presence heads + imputed missing sequence', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, presence: 'own', impute: IMPUTE_WEIGHT,
+  about: `one fused head for all sequences present and one per sequence left out, fitted on the same labeled voxels (other patterns: the dropout-trained head); a study missing one sequence gets the all-present head applied to that sequence's features predicted from the others (a ridge regression fitted on the training study's voxels, no labels needed), blended ${IMPUTE_WEIGHT} : ${1 - IMPUTE_WEIGHT} with the leave-one-out head, and the predicted intensity joins the guide; propagation guided by the stroke-discriminant combination of the sequences`,
+};
+
+/** The result before imputation (stop 12): presence-specific heads alone, kept for the ablation. */
+export const PRESENCE_METHOD: MultiSequenceMethod = {
+  name: 'previous result: presence-specific heads + stroke guide', fusion: 'early', guide: 'strokes', dropout: { maxDropped: 1, copiesPerSample: 1 }, presence: 'own',
   about: 'one fused head per presence pattern with at most one sequence missing (all present; each sequence left out), fitted on the same labeled voxels with that sequence removed; other patterns use the dropout-trained head (each labeled voxel also seen once with one sequence missing, rate 1/2); propagation guided by the stroke-discriminant combination of the sequences present',
 };
 
@@ -111,7 +124,7 @@ export function fitMethod(m: MultiSequenceMethod, kind: HeadKind, features: Feat
     return { head: fusion.fused, fusion };
   }
   if (m.presence) {
-    const presence = trainPresenceHeads(kind, features, mb.layout, scribbles, prep.dims, { ...opts, full: m.presence, maxMissing: o.maxMissing });
+    const presence = trainPresenceHeads(kind, features, mb.layout, scribbles, prep.dims, { ...opts, full: m.presence, maxMissing: o.maxMissing, impute: m.impute });
     return { head: presence.fallback, presence };
   }
   return { head: trainMultiSequenceHead(kind, features, mb.layout, scribbles, prep.dims, opts) };

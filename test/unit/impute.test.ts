@@ -13,7 +13,7 @@ import { MedSegError } from '../../src-shared';
 import { createFilterBackbone, simulateAnnotation, type LinearHead } from '../../src-main/fewshot';
 import type { FeatureVolume } from '../../src-main/features/types';
 import { createMultiSequenceBackbone, dropSequencesInPlace, fusedGuide, fusedLayout, groupOffset, presenceChannel, type FusedLayout, type MultiSequenceBackbone } from '../../src-main/features/multiseq';
-import { blendLinearHeads, fitImputations, imputedHead, imputedIntensity } from '../../src-main/fewshot/impute';
+import { blendLinearHeads, fitImputations, IMPUTE_MAX_WIDTH, imputedHead, imputedIntensity } from '../../src-main/fewshot/impute';
 import { dropFromHead, presenceHead, trainPresenceHeads, type PresenceHeads } from '../../src-main/fewshot/multiseq';
 import { loadedHeadFromJson, presenceHeadsToJson } from '../../src-main/fewshot/serialize';
 import { SYN_DIMS, linearMargin, synStudy } from './helpers/multiseq-synthetic';
@@ -86,6 +86,10 @@ describe('fitImputations', () => {
     const L1 = fusedLayout(['A'], ['intensity']);
     const one: FeatureVolume = { dim: 2, names: [], slices: [Float32Array.from({ length: 200 }, (_, i) => (i % 2 ? 1 : i))] };
     expect(fitImputations(one, L1)).toEqual({});
+    // Too wide (DINOv2-sized groups): no imputation, the leave-one-out heads serve alone.
+    const wide = fusedLayout(['A', 'B'], [...Array(IMPUTE_MAX_WIDTH / 2 + 1)].map((_, i) => `c${i}`));
+    const wf: FeatureVolume = { dim: wide.dim, names: [], slices: [new Float32Array(wide.dim * 10)] };
+    expect(fitImputations(wf, wide)).toEqual({});
   });
 });
 

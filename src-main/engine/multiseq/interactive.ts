@@ -12,7 +12,7 @@ import { MedSegError, valueRange, type SequenceInfo, type Vec3, type Volume } fr
 import { downsampleVolume, labelsToFull, labelsToWork, workingGrid, WORK_VOXELS, type WorkGrid } from '../../io';
 import type { FeatureBackbone, FeatureProgress, FeatureVolume } from '../../features/types';
 import { createMultiSequenceBackbone, type MultiSequenceBackbone, type SequenceInput } from '../../features/multiseq';
-import { segmentMultiSequence, trainMultiSequenceHead } from '../../fewshot/multiseq';
+import { FUSED_STANDARDIZE, segmentMultiSequence, trainMultiSequenceHead } from '../../fewshot/multiseq';
 import type { HeadKind } from '../../fewshot';
 import { presenceHeadsToJson } from '../../fewshot/serialize';
 import type { JobCallbacks, SegmentJob } from '../compute';
@@ -131,7 +131,7 @@ export class MultiSequenceRunner {
     // The CLI's measured method (pipeline.ts DEFAULT_METHOD: one single-sequence-dropout copy per labeled voxel, the
     // stroke-discriminant guide), without position channels as everywhere in the app.
     const kind = job.headKind as HeadKind;
-    const trainOpts = { backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, position: false };
+    const trainOpts = { backbone: { id: mb.id, settings: mb.settings }, spacing: prep.spacing, position: false, standardizeBy: FUSED_STANDARDIZE };
     const head = trainMultiSequenceHead(kind, features, mb.layout, scribbles, prep.dims, { ...trainOpts, dropout: DEFAULT_METHOD.dropout });
     if (signal.aborted) throw cancelled();
     // Reported at once in the multi-sequence file format without presence heads (the dropout-trained head then

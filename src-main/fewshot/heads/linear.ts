@@ -5,10 +5,12 @@
  */
 import type { LinearHead, BackboneRef } from '../head';
 import type { SampleSet } from '../samples';
-import { standardize } from '../samples';
+import { standardize, type FeatureStats } from '../samples';
 import { linearTrainer, type LinearTrainerKernel } from '../simd/linear-batch';
 
 export interface LinearOptions {
+  /** Standardise by these (the study's, samples.ts volumeStats) instead of the samples' own. */
+  stats?: FeatureStats;
   /** L2 strength on the weights (not the biases). */
   lambda?: number;
   maxIter?: number;
@@ -116,7 +118,7 @@ export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOpt
   const lambda = opts.lambda ?? 1e-2;
   // 60 L-BFGS steps reach the Dice of a full fit (the tail only polishes the loss) at half the time.
   const maxIter = opts.maxIter ?? 60;
-  const { mean, std, z } = standardize(s);
+  const { mean, std, z } = standardize(s, opts.stats);
   const C = s.classes.length, D = s.dim, n = s.n;
   // Each class carries the same total weight, so a long background stroke does not drown a small organ.
   const cw = new Float64Array(C);

@@ -5,9 +5,11 @@
  */
 import type { ProtoHead, BackboneRef } from '../head';
 import type { SampleSet } from '../samples';
-import { standardize } from '../samples';
+import { standardize, type FeatureStats } from '../samples';
 
 export interface ProtoOptions {
+  /** Standardise by these (the study's, samples.ts volumeStats) instead of the samples' own. */
+  stats?: FeatureStats;
   /** Prototypes per class (fewer when a class has fewer samples). */
   perClass?: number;
   iterations?: number;
@@ -16,7 +18,7 @@ export interface ProtoOptions {
 export function trainProto(s: SampleSet, backbone: BackboneRef, opts: ProtoOptions = {}): ProtoHead {
   const K = opts.perClass ?? 4;
   const iters = opts.iterations ?? 10;
-  const { mean, std, z } = standardize(s);
+  const { mean, std, z } = standardize(s, opts.stats);
   const D = s.dim;
   const protos: number[][] = [];
   const protoClass: number[] = [];

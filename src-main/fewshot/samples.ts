@@ -156,9 +156,9 @@ const statsCache = new WeakMap<FeatureVolume, Map<string, FeatureStats>>();
  * or three slices; their spread says little about how a channel varies in the study, so a head standardised by it
  * weighs channels (and its L2 penalty treats them) by accident of where the strokes fell. The study's own
  * statistics need no labels. Measured (bench/report.md, k = 1, 3, 5 × both modes): totalseg_ct k = 3 scribble
- * 0.814 → 0.831 mean Dice, the 18 rows of totalseg_ct, totalseg_mr and brain1 0.7754 → 0.7799, the second CT
- * 0.9263 → 0.9296. Cached per feature volume; undefined while some slice has no features yet (the caller then
- * falls back to the samples' statistics).
+ * 0.814 → 0.832 mean Dice (kidney R 0.836 → 0.854, aorta 0.769 → 0.821), the 18 rows of totalseg_ct, totalseg_mr and
+ * brain1 0.7754 → 0.7801, the second CT's 6 rows 0.9263 → 0.9295. Cached per feature volume; undefined while some
+ * slice has no features yet (the caller then falls back to the samples' statistics).
  */
 export function volumeStats(features: FeatureVolume, dims: Vec3, spacing?: Vec3): FeatureStats | undefined {
   const key = spacing ? spacing.join(',') : '-';

@@ -176,8 +176,9 @@ export function trainPresenceHeads(kind: HeadKind, fused: FeatureVolume, layout:
 
 /**
  * The head for a study in which the sequences `present` (names) are there: the full head, the leave-one-out head
- * of the one missing sequence, or the dropout-trained fallback. Names are matched case-insensitively; a present
- * sequence the heads never saw is a HEAD_MISMATCH naming it.
+ * of the one missing sequence (blended with the all-present head on that sequence's imputed features when the heads
+ * carry imputations: `imputation` is then returned for the guide), or the dropout-trained fallback. Names are matched
+ * case-insensitively; a present sequence the heads never saw is a HEAD_MISMATCH naming it.
  */
 export function presenceHead(p: PresenceHeads, present: string[]): { head: TrainedHead; pattern: string; imputation?: SequenceImputation } {
   const L = p.layout;
@@ -219,11 +220,13 @@ export interface MultiSequenceSegmentInput extends Omit<SegmentInput, 'volume'> 
   presence?: PresenceHeads;
 }
 
+/** The guide volume of each predicted intensity (impute.ts imputedIntensity), one object per array. */
+const imputedGuides = new WeakMap<Float32Array, SequenceInput['volume']>();
+
 /**
  * segment() on fused features with the named sequences left out, following the fused guide of the remaining ones.
  * The features are zeroed in place for the call and restored afterwards, also on error or cancel.
  */
-const imputedGuides = new WeakMap<Float32Array, SequenceInput['volume']>();
 
 export async function segmentMultiSequence(inp: MultiSequenceSegmentInput): Promise<SegmentResult & { guide: string[] }> {
   const drop = new Set((inp.drop ?? []).map((d) => d.toLowerCase()));

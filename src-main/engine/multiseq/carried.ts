@@ -103,7 +103,8 @@ export function relayoutFeatures(features: FeatureVolume, from: FusedLayout, to:
  * The presence-specific heads of a trained update, fitted one at a time after its prediction was delivered: the
  * all-present head and one head for every pattern of missing sequences (as `--save-head`, since a carried head may
  * meet a study with few of them), each on the same labeled voxels with those sequences removed. `fallback` is the
- * update's dropout-trained head. Between heads the thread is given back, so that a newer edit's cancel arrives;
+ * update's dropout-trained head; with a linear head also each sequence's imputation from the others (fewshot/impute.ts,
+ * fitted once per feature volume). Between heads the thread is given back, so that a newer edit's cancel arrives;
  * returns null when cancelled (the reported head then stays the dropout-trained one, which serves every pattern).
  */
 export async function fitPresenceAfter(kind: HeadKind, features: FeatureVolume, layout: FusedLayout, scribbles: Uint8Array, dims: Vec3, opts: TrainOptions, fallback: TrainedHead, signal: AbortSignal): Promise<PresenceHeads | null> {

@@ -24,6 +24,8 @@ describeWithData('medseg bench (CLI, BENCHMARK.md protocol)', ['totalseg_ct/exam
     expect(j.provider).toBe('js');
     expect(j.headKernel).toBe('wasm-simd');
     expect(j.backbone).toBe('filters');
+    // The head's standardisation: the study's statistics (samples.ts volumeStats).
+    expect(j.standardizeBy).toBe('volume');
   }, 300_000);
 
   it('a single target class absent from the reference → typed LABELS_EMPTY error, exit code 3', () => {

@@ -47,6 +47,8 @@ describeWithData('medseg bench with several sequences (BraTS, 3 mm)', files, () 
     expect(j.provider).toBe('js');
     expect(j.headKernel).toBe('wasm-simd');
     expect(j.backbone).toBe('multiseq[T1,T1c,T2,FLAIR]:filters');
+    // Fused heads standardise by their training rows (fewshot/multiseq.ts FUSED_STANDARDIZE).
+    expect(j.standardizeBy).toBe('samples');
     expect(j.sequences.map((s: { name: string }) => s.name)).toEqual(['T1', 'T1c', 'T2', 'FLAIR']);
     expect(j.dropped).toEqual(['FLAIR']);
     expect(j.guide).toEqual(['T1', 'T1c', 'T2']);

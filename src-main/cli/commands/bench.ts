@@ -12,6 +12,7 @@ import { collectImages, extractWithProgress, labelsOnImage, makeBackbone, openSt
 import { parseSequenceSpec, resolveDrop, type SequenceSpec } from '../../engine/multiseq/spec';
 import { runMultiSequenceCase } from '../../engine/multiseq/bench';
 import { headKernelName } from '../../fewshot/simd/linear-batch';
+import { FUSED_STANDARDIZE } from '../../fewshot/multiseq';
 
 export interface BenchResult {
   dice: Record<string, number>;
@@ -27,6 +28,8 @@ export interface BenchResult {
   refine: RefineLevel;
   /** 'auto': coarse-to-fine propagation when the volume is large enough (the default); 'full': every voxel. */
   resolution?: 'auto' | 'full';
+  /** How the head standardised its channels: by the study's statistics (the default) or the strokes' own. */
+  standardizeBy: 'volume' | 'samples';
   mode: AnnotatorMode;
   k: number;
   slices: number[];
@@ -58,6 +61,7 @@ export interface BenchCase {
   head: HeadKind;
   refine?: RefineLevel;
   resolution?: 'auto' | 'full';
+  standardizeBy?: 'volume' | 'samples';
   repeats?: number;
 }
 
@@ -72,7 +76,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
   let labels: Uint8Array | undefined;
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
-    const head = trainHead(c.head, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing });
+    const head = trainHead(c.head, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing, standardizeBy: c.standardizeBy });
     const t1 = performance.now();
     const res = await segment({ volume: image, features, scribbles, head, refine: c.refine, resolution: c.resolution });
     const t2 = performance.now();
@@ -95,6 +99,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
     head: c.head,
     refine: c.refine ?? 'propagate',
     resolution: c.resolution ?? 'auto',
+    standardizeBy: c.standardizeBy ?? 'volume',
     mode, k, slices, labeledVoxels: labeled,
     dims: [...image.dims], spacing: [...image.spacing],
     machine: machineLine(),
@@ -152,7 +157,8 @@ async function benchStudy(specs: SequenceSpec[], o: BenchOptions, k: number, mod
   await bb.dispose?.();
   const res: BenchResult & Record<string, unknown> = {
     dice: r.dice, meanDice: r.meanDice, featureMs: r.featureMs, updateMs: r.updateMs, peakRssMb: peakRssMb(), provider: bb.provider, headKernel: headKernelName(), backbone: r.fusedBackbone,
-    head, refine: 'propagate', mode, k, slices: r.slices, labeledVoxels: r.labeledVoxels, dims: [...image.dims], spacing: [...image.spacing], machine: machineLine(),
+    // Fused multi-sequence heads standardise by their training rows (fewshot/multiseq.ts FUSED_STANDARDIZE).
+    head, refine: 'propagate', standardizeBy: FUSED_STANDARDIZE, mode, k, slices: r.slices, labeledVoxels: r.labeledVoxels, dims: [...image.dims], spacing: [...image.spacing], machine: machineLine(),
     sequences: study.sequences.map((s) => ({ name: s.name, coveredFraction: Math.round(s.coveredFraction * 1000) / 1000 })), dropped, guide: r.guide,
     method: r.method, featureMsPerSequence: r.featureMsPerSequence, cropDims: r.cropDims, warnings: study.warnings,
   };

@@ -125,26 +125,65 @@ export interface LinearKernel {
  * three classes go two and one at a time rather than padded to four (a two-class head did twice the work before).
  */
 export function linearKernel(head: Extract<TrainedHead, { kind: 'linear' }>, dims: Vec3, spacing: Vec3): LinearKernel {
-  const { C, F, W, b, wpos, centre, scale } = linearScorer(head, dims, spacing);
-  const C4 = C - (C % 4), C2 = C - (C % 2);
-  const rows: Float32Array[] = [];
-  for (let c = 0; c < C; c++) rows.push(W.slice(c * F, (c + 1) * F));
-  const acc = new Float64Array(C);
-  const cx = new Float64Array(C), cy = new Float64Array(C), cz = new Float64Array(C), c0 = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    cx[c] = wpos[c] * scale[0]; cy[c] = wpos[C + c] * scale[1]; cz[c] = wpos[2 * C + c] * scale[2];
-    c0[c] = b[c] - cx[c] * centre[0] - cy[c] * centre[1] - cz[c] * centre[2];
+  return new LinearScorer(head, dims, spacing);
+}
+
+/**
+ * A class rather than an object of closures: every prediction makes a new kernel, and V8 optimises a closure's code
+ * for its own instance, so fresh closures ran unoptimised (and were compiled again) at every update.
+ */
+class LinearScorer implements LinearKernel {
+  private readonly C: number;
+  private readonly F: number;
+  private readonly C4: number;
+  private readonly C2: number;
+  private readonly rows: Float32Array[] = [];
+  private readonly acc: Float64Array;
+  private readonly cx: Float64Array;
+  private readonly cy: Float64Array;
+  private readonly cz: Float64Array;
+  private readonly c0: Float64Array;
+  /** The WebAssembly SIMD batch, or null: then add() scores at once. */
+  private readonly lb: ReturnType<typeof linearBatch>;
+  // Queued voxels: slot t's probabilities go to out0[offs[t]..]; its start values are the JavaScript kernel's a0.
+  private readonly offs = new Int32Array(BATCH);
+  private out0: Float32Array | null = null;
+  private n = 0;
+  // Features of consecutive queued voxels that lie one after another in the same array are copied in one go
+  // (a per-value copy loop cost more than the dot products it feeds).
+  private runF: Float32Array | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  private runSlot = 0;
+  private readonly flushFn = (): void => this.flush();
+
+  constructor(head: Extract<TrainedHead, { kind: 'linear' }>, dims: Vec3, spacing: Vec3) {
+    const { C, F, W, b, wpos, centre, scale } = linearScorer(head, dims, spacing);
+    this.C = C; this.F = F;
+    this.C4 = C - (C % 4); this.C2 = C - (C % 2);
+    for (let c = 0; c < C; c++) this.rows.push(W.slice(c * F, (c + 1) * F));
+    this.acc = new Float64Array(C);
+    const cx = (this.cx = new Float64Array(C)), cy = (this.cy = new Float64Array(C)), cz = (this.cz = new Float64Array(C)), c0 = (this.c0 = new Float64Array(C));
+    for (let c = 0; c < C; c++) {
+      cx[c] = wpos[c] * scale[0]; cy[c] = wpos[C + c] * scale[1]; cz[c] = wpos[2 * C + c] * scale[2];
+      c0[c] = b[c] - cx[c] * centre[0] - cy[c] * centre[1] - cz[c] * centre[2];
+    }
+    this.lb = linearBatch(this.rows, F);
   }
-  // Softmax of the C logits at src[so..] into out[o..] (acc holds the exponentials; src may be acc itself).
-  const softmaxOut = (src: Float64Array, so: number, out: Float32Array, o: number): void => {
+
+  /** Softmax of the C logits at src[so..] into out[o..] (acc holds the exponentials; src may be acc itself). */
+  private softmaxOut(src: Float64Array, so: number, out: Float32Array, o: number): void {
+    const C = this.C, acc = this.acc;
     let mx = -Infinity;
     for (let q = 0; q < C; q++) if (src[so + q] > mx) mx = src[so + q];
     let se = 0;
     for (let q = 0; q < C; q++) { const e = Math.exp(src[so + q] - mx); acc[q] = e; se += e; }
     const inv = 1 / se;
     for (let q = 0; q < C; q++) out[o + q] = acc[q] * inv;
-  };
-  const score = (f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void => {
+  }
+
+  score(f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void {
+    const { C, F, C4, C2, rows, acc, cx, cy, cz, c0 } = this;
     let c = 0;
     for (; c < C4; c += 4) {
       const w0 = rows[c], w1 = rows[c + 1], w2 = rows[c + 2], w3 = rows[c + 3];
@@ -172,45 +211,38 @@ export function linearKernel(head: Extract<TrainedHead, { kind: 'linear' }>, dim
       for (let d = 0; d < F; d++) a0 += w0[d] * f[fo + d];
       acc[c] = a0;
     }
-    softmaxOut(acc, 0, out, o);
-  };
-  const lb = linearBatch(rows, F);
-  if (!lb) return { score, add: score, flush() {} };
-  // Queued voxels: slot t's probabilities go to out0[offs[t]..]; its start values are the JavaScript kernel's a0.
-  const S = lb.stride;
-  const offs = new Int32Array(BATCH);
-  let out0: Float32Array | null = null;
-  let n = 0;
-  // Features of consecutive queued voxels that lie one after another in the same array are copied in one go
-  // (a per-value copy loop cost more than the dot products it feeds).
-  let runF: Float32Array | null = null, runStart = 0, runEnd = 0, runSlot = 0;
-  const copyRun = (): void => {
-    if (runF && runEnd > runStart) lb.setRun(runSlot, runF, runStart, runEnd);
-    runF = null;
-  };
-  const flush = (): void => {
-    if (n === 0) return;
-    releaseBatch(flush);
-    copyRun();
-    lb.score(n);
-    const L = lb.logits, out = out0!;
-    for (let t = 0; t < n; t++) softmaxOut(L, t * S, out, offs[t]);
-    n = 0;
-  };
-  return {
-    score,
-    add(f, fo, i, j, k, out, o) {
-      if (out !== out0) { flush(); out0 = out; }
-      if (n === 0) { claimBatch(flush); lb.begin(); }
-      const I = lb.init, io = n * S;
-      for (let c = 0; c < C; c++) I[io + c] = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
-      if (f !== runF || fo !== runEnd) { copyRun(); runF = f; runStart = runEnd = fo; runSlot = n; }
-      runEnd += F;
-      offs[n] = o;
-      if (++n === BATCH) flush();
-    },
-    flush,
-  };
+    this.softmaxOut(acc, 0, out, o);
+  }
+
+  add(f: Float32Array, fo: number, i: number, j: number, k: number, out: Float32Array, o: number): void {
+    const lb = this.lb;
+    if (!lb) { this.score(f, fo, i, j, k, out, o); return; }
+    if (out !== this.out0) { this.flush(); this.out0 = out; }
+    if (this.n === 0) { claimBatch(this.flushFn); lb.begin(); }
+    const { C, cx, cy, cz, c0 } = this;
+    const I = lb.init, io = this.n * lb.stride;
+    for (let c = 0; c < C; c++) I[io + c] = c0[c] + cx[c] * i + cy[c] * j + cz[c] * k;
+    if (f !== this.runF || fo !== this.runEnd) { this.copyRun(); this.runF = f; this.runStart = this.runEnd = fo; this.runSlot = this.n; }
+    this.runEnd += this.F;
+    this.offs[this.n] = o;
+    if (++this.n === BATCH) this.flush();
+  }
+
+  private copyRun(): void {
+    if (this.runF && this.runEnd > this.runStart) this.lb!.setRun(this.runSlot, this.runF, this.runStart, this.runEnd);
+    this.runF = null;
+  }
+
+  flush(): void {
+    const lb = this.lb;
+    if (!lb || this.n === 0) return;
+    releaseBatch(this.flushFn);
+    this.copyRun();
+    lb.score(this.n);
+    const L = lb.logits, out = this.out0!, S = lb.stride, offs = this.offs, n = this.n;
+    for (let t = 0; t < n; t++) this.softmaxOut(L, t * S, out, offs[t]);
+    this.n = 0;
+  }
 }
 
 /**

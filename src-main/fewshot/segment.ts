@@ -211,6 +211,20 @@ function uncertaintyByte(pc: number, other: number): number {
   return u >= 1 ? 255 : u <= 0 ? 0 : Math.round(u * 255);
 }
 
+/**
+ * The class (the propagation's `got`, else the head's best of the C probabilities at p[o..]) and its uncertainty byte,
+ * written to lab[at] / unc[at]. A module function, not a closure made per prediction (V8 optimised those again at
+ * every update).
+ */
+function decide(C: number, p: Float32Array, o: number, got: number, lab: Uint8Array, unc: Uint8Array, at: number): void {
+  let c = got;
+  if (c === 255) { let bp = -1; for (let q = 0; q < C; q++) if (p[o + q] > bp) { bp = p[o + q]; c = q; } }
+  let other = 0;
+  for (let q = 0; q < C; q++) if (q !== c && p[o + q] > other) other = p[o + q];
+  lab[at] = c;
+  unc[at] = uncertaintyByte(p[o + c], other);
+}
+
 /** The 'propagate' refinement on a pyramid of block grids, boundaries refined per voxel (see multires.ts). */
 async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentResult> {
   const { volume, features, head, signal, locked } = inp;
@@ -229,15 +243,6 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
     const out = new Uint8Array(L.n);
     for (let b = 0; b < L.n; b++) if (cnt[b] * 2 > tot[b]) { out[b] = 1; lseeds[b] = -1; }
     return out;
-  };
-  // The class (the propagation's, else the head's best) and its uncertainty byte, written to lab[at] / unc[at].
-  const decide = (p: Float32Array, o: number, got: number, lab: Uint8Array, unc: Uint8Array, at: number): void => {
-    let c = got;
-    if (c === 255) { let bp = -1; for (let q = 0; q < C; q++) if (p[o + q] > bp) { bp = p[o + q]; c = q; } }
-    let other = 0;
-    for (let q = 0; q < C; q++) if (q !== c && p[o + q] > other) other = p[o + q];
-    lab[at] = c;
-    unc[at] = uncertaintyByte(p[o + c], other);
   };
 
   // Top level: every block scored, the strokes (not the automatic outside-air seeds, which lose the block vote)
@@ -266,7 +271,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   let cunc = new Uint8Array(L.n);
   for (let b = 0; b < L.n; b++) {
     if (clab[b] === 255 && cblocked && cblocked[b]) continue;
-    decide(cprobs, b * C, clab[b], clab, cunc, b);
+    decide(C, cprobs, b * C, clab[b], clab, cunc, b);
   }
   let uniform = uniformBlocks(L, clab);
   const t2 = performance.now();
@@ -306,7 +311,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
       toScore.forEach((t, r) => pb.set(ps.subarray(r * C, (r + 1) * C), t * C));
       for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < m; t++) pb[t * C + c] = 0;
       const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds: lseeds, blocked: lblocked, blockLabel: pl, blockOf: par });
-      for (let t = 0; t < m; t++) decide(pb, t * C, lb[t], lab, unc, band[t]);
+      for (let t = 0; t < m; t++) decide(C, pb, t * C, lb[t], lab, unc, band[t]);
     }
     clab = lab; cunc = unc;
     uniform = uniformBlocks(L, clab);
@@ -349,7 +354,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
     for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < bandN; t++) pb[t * C + c] = 0;
     const lb = propagateBand({ dims, spacing, image: edge, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds, blocked, blockLabel: clab, blockOf });
     const cls = new Uint8Array(bandN), ub = new Uint8Array(bandN);
-    for (let t = 0; t < bandN; t++) decide(pb, t * C, lb[t], cls, ub, t);
+    for (let t = 0; t < bandN; t++) decide(C, pb, t * C, lb[t], cls, ub, t);
     for (let t = 0; t < bandN; t++) { labels[band[t]] = head.classes[cls[t]]; uncertainty[band[t]] = ub[t]; }
   }
   const t3 = performance.now();

@@ -125,10 +125,32 @@ export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOpt
   const cnt = new Float64Array(C);
   for (let r = 0; r < n; r++) cnt[s.y[r]]++;
   for (let c = 0; c < C; c++) cw[c] = cnt[c] > 0 ? 1 / (C * cnt[c]) : 0;
+  const w = minimizeLoss(z, s.y, n, D, C, cw, lambda, maxIter);
+  return {
+    kind: 'linear',
+    classes: s.classes.slice(),
+    backbone,
+    positionChannels: 0,
+    mean,
+    std,
+    counts: s.counts.slice(),
+    weights: Float32Array.from(w.subarray(0, C * D)),
+    bias: Float32Array.from(w.subarray(C * D)),
+    lambda,
+  };
+}
+
+/**
+ * L-BFGS (memory 8, Armijo backtracking) on lossGrad from zero weights; returns w = [W (C×D) | b (C)]. A function of
+ * its own, with only typed arrays and numbers in and out: inside trainLinear, V8 optimised the loop on stack
+ * replacement and threw that code away again at the head-building code after it at every fit, so most iterations ran
+ * unoptimised.
+ */
+function minimizeLoss(z: Float32Array, y: Uint8Array, n: number, D: number, C: number, cw: Float64Array, lambda: number, maxIter: number): Float64Array {
   const P = C * D + C;
   const w = new Float64Array(P), g = new Float64Array(P);
   const kernel = linearTrainer(z, n, D, C);
-  let f = lossGrad(w, g, z, s.y, n, D, C, cw, lambda, kernel);
+  let f = lossGrad(w, g, z, y, n, D, C, cw, lambda, kernel);
   const m = 8;
   const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
   const q = new Float64Array(P), alpha = new Float64Array(m);
@@ -168,7 +190,7 @@ export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOpt
     let step = 1, fNew = Infinity;
     for (let ls = 0; ls < 20; ls++) {
       for (let p = 0; p < P; p++) wNew[p] = w[p] - step * q[p];
-      fNew = lossGrad(wNew, gNew, z, s.y, n, D, C, cw, lambda, kernel);
+      fNew = lossGrad(wNew, gNew, z, y, n, D, C, cw, lambda, kernel);
       if (fNew <= f + 1e-4 * step * dg) break;
       step *= 0.5;
     }
@@ -184,16 +206,5 @@ export function trainLinear(s: SampleSet, backbone: BackboneRef, opts: LinearOpt
     w.set(wNew); g.set(gNew); f = fNew;
     if (rel < 1e-7) break;
   }
-  return {
-    kind: 'linear',
-    classes: s.classes.slice(),
-    backbone,
-    positionChannels: 0,
-    mean,
-    std,
-    counts: s.counts.slice(),
-    weights: Float32Array.from(w.subarray(0, C * D)),
-    bias: Float32Array.from(w.subarray(C * D)),
-    lambda,
-  };
+  return w;
 }

@@ -20,6 +20,7 @@ interface Exports {
 
 let moduleCache: WebAssembly.Module | null | undefined;
 let exportsCache: Exports | undefined;
+let trainerCache: Exports | undefined;
 
 function wasmModule(): WebAssembly.Module | null {
   if (typeof process !== 'undefined' && process.env.MEDSEG_NO_WASM === '1') return null; // read per call: A/B timing
@@ -63,30 +64,61 @@ export interface LinearTrainerKernel {
 export function linearTrainer(z: Float32Array, n: number, D: number, C: number): LinearTrainerKernel | null {
   const mod = wasmModule();
   if (!mod) return null;
-  const k = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
-  const pairs = Math.ceil(C / 2), stride = 2 * pairs;
-  const wBytes = pairs * D * 16, rowBytes = n * stride * 8;
-  const wOff = 0, zeroOff = wBytes, lOff = zeroOff + rowBytes, eOff = lOff + rowBytes, gOff = eOff + rowBytes, xOff = gOff + wBytes;
-  const need = xOff + n * D * 4;
-  k.memory.grow(Math.ceil(Math.max(0, need - k.memory.buffer.byteLength) / 65536));
-  const buf = k.memory.buffer;
-  const wv = new Float64Array(buf, wOff, pairs * D * 2), gv = new Float64Array(buf, gOff, pairs * D * 2);
-  const logits = new Float64Array(buf, lOff, n * stride), e = new Float64Array(buf, eOff, n * stride);
-  new Float32Array(buf, xOff, n * D).set(z.subarray(0, n * D));
-  return {
-    stride,
-    e,
-    forward(w) {
-      for (let c = 0; c < C; c++) for (let d = 0; d < D; d++) wv[((c >> 1) * D + d) * 2 + (c & 1)] = w[c * D + d];
-      k.score(n, D, pairs, xOff, wOff, zeroOff, lOff);
-      return logits;
-    },
-    gradient(G) {
-      gv.fill(0);
-      k.accum(n, D, pairs, xOff, eOff, gOff);
-      for (let c = 0; c < C; c++) for (let d = 0; d < D; d++) G[c * D + d] = gv[((c >> 1) * D + d) * 2 + (c & 1)];
-    },
-  };
+  // One trainer instance per thread, reused (its memory grown as needed) rather than a new instance and memory per fit.
+  trainerCache ??= new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+  return new TrainerKernel(trainerCache, z, n, D, C);
+}
+
+/**
+ * A class, not an object of closures: lossGradSimd calls forward() and gradient() of a new kernel at every fit, and
+ * fresh closures there made V8 throw away its optimised lossGradSimd each time ("wrong call target"), which cost
+ * more than the fit's arithmetic (totalseg_ct, k = 3: 26 ms alone, 45–110 ms between predictions).
+ */
+class TrainerKernel implements LinearTrainerKernel {
+  readonly stride: number;
+  readonly e: Float64Array;
+  private readonly pairs: number;
+  private readonly wv: Float64Array;
+  private readonly gv: Float64Array;
+  private readonly logits: Float64Array;
+  private readonly offs: [number, number, number, number, number];
+
+  constructor(private readonly k: Exports, z: Float32Array, private readonly n: number, private readonly D: number, private readonly C: number) {
+    const pairs = Math.ceil(C / 2), stride = 2 * pairs;
+    const wBytes = pairs * D * 16, rowBytes = n * stride * 8;
+    const wOff = 0, zeroOff = wBytes, lOff = zeroOff + rowBytes, eOff = lOff + rowBytes, gOff = eOff + rowBytes, xOff = gOff + wBytes;
+    const need = xOff + n * D * 4;
+    k.memory.grow(Math.ceil(Math.max(0, need - k.memory.buffer.byteLength) / 65536));
+    const buf = k.memory.buffer;
+    this.pairs = pairs;
+    this.stride = stride;
+    this.wv = new Float64Array(buf, wOff, pairs * D * 2);
+    this.gv = new Float64Array(buf, gOff, pairs * D * 2);
+    this.logits = new Float64Array(buf, lOff, n * stride);
+    this.e = new Float64Array(buf, eOff, n * stride);
+    this.offs = [xOff, wOff, zeroOff, lOff, eOff];
+    new Float32Array(buf, xOff, n * D).set(z.subarray(0, n * D));
+    // The memory holds an earlier fit's values: the zero start values, a padded class's weights and factors must be 0.
+    new Float64Array(buf, zeroOff, n * stride).fill(0);
+    this.wv.fill(0);
+    this.e.fill(0);
+  }
+
+  forward(w: Float64Array): Float64Array {
+    const { wv, C, D } = this;
+    for (let c = 0; c < C; c++) for (let d = 0; d < D; d++) wv[((c >> 1) * D + d) * 2 + (c & 1)] = w[c * D + d];
+    const [xOff, wOff, zeroOff, lOff] = this.offs;
+    this.k.score(this.n, D, this.pairs, xOff, wOff, zeroOff, lOff);
+    return this.logits;
+  }
+
+  gradient(G: Float64Array): void {
+    const { gv, C, D } = this;
+    gv.fill(0);
+    const [xOff, , , , eOff] = this.offs;
+    this.k.accum(this.n, D, this.pairs, xOff, eOff, gv.byteOffset);
+    for (let c = 0; c < C; c++) for (let d = 0; d < D; d++) G[c * D + d] = gv[((c >> 1) * D + d) * 2 + (c & 1)];
+  }
 }
 
 // The module's memory holds one batch at a time. A kernel that starts a batch while another has voxels queued
@@ -138,35 +170,49 @@ export function linearBatch(rows: Float32Array[], F: number): LinearBatch | null
     other?.();
     k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
   }
-  // Weights as f64 pairs: lane 0 = class 2p, lane 1 = class 2p+1 (0 for a missing last class).
-  const W = new Float64Array(pairs * F * 2);
-  for (let p = 0; p < pairs; p++) for (let d = 0; d < F; d++) {
-    W[(p * F + d) * 2] = rows[2 * p][d];
-    W[(p * F + d) * 2 + 1] = 2 * p + 1 < C ? rows[2 * p + 1][d] : 0;
+  return new Batch(k, rows, F, C, pairs, [wOff, iOff, oOff, xOff]);
+}
+
+/** A class rather than an object of closures: fresh closures per prediction ran unoptimised at every update in V8. */
+class Batch implements LinearBatch {
+  init = new Float64Array(0);
+  logits = new Float64Array(0);
+  readonly stride: number;
+  /** Weights as f64 pairs: lane 0 = class 2p, lane 1 = class 2p+1 (0 for a missing last class). */
+  private readonly W: Float64Array;
+  private buf: ArrayBuffer | null = null;
+  private wv = new Float64Array(0);
+  private xv = new Float32Array(0);
+
+  constructor(private readonly k: Exports, rows: Float32Array[], private readonly F: number, C: number, private readonly pairs: number, private readonly offs: [number, number, number, number]) {
+    this.stride = 2 * pairs;
+    const W = (this.W = new Float64Array(pairs * F * 2));
+    for (let p = 0; p < pairs; p++) for (let d = 0; d < F; d++) {
+      W[(p * F + d) * 2] = rows[2 * p][d];
+      W[(p * F + d) * 2 + 1] = 2 * p + 1 < C ? rows[2 * p + 1][d] : 0;
+    }
+    this.begin();
   }
-  let buf: ArrayBuffer | null = null;
-  let wv!: Float64Array, xv!: Float32Array;
-  const batch: LinearBatch = {
-    init: new Float64Array(0),
-    logits: new Float64Array(0),
-    stride,
-    begin() {
-      if (buf === k.memory.buffer) return;
-      buf = k.memory.buffer;
-      wv = new Float64Array(buf, wOff, pairs * F * 2);
-      batch.init = new Float64Array(buf, iOff, BATCH * stride);
-      batch.logits = new Float64Array(buf, oOff, BATCH * stride);
-      xv = new Float32Array(buf, xOff, BATCH * F);
-    },
-    setRun(t, f, from, to) {
-      xv.set(f.subarray(from, to), t * F);
-    },
-    score(n) {
-      batch.begin();
-      wv.set(W);
-      k.score(n, F, pairs, xOff, wOff, iOff, oOff);
-    },
-  };
-  batch.begin();
-  return batch;
+
+  begin(): void {
+    const buf = this.k.memory.buffer;
+    if (buf === this.buf) return;
+    this.buf = buf;
+    const [wOff, iOff, oOff, xOff] = this.offs;
+    this.wv = new Float64Array(buf, wOff, this.pairs * this.F * 2);
+    this.init = new Float64Array(buf, iOff, BATCH * this.stride);
+    this.logits = new Float64Array(buf, oOff, BATCH * this.stride);
+    this.xv = new Float32Array(buf, xOff, BATCH * this.F);
+  }
+
+  setRun(t: number, f: Float32Array, from: number, to: number): void {
+    this.xv.set(f.subarray(from, to), t * this.F);
+  }
+
+  score(n: number): void {
+    this.begin();
+    this.wv.set(this.W);
+    const [wOff, iOff, oOff, xOff] = this.offs;
+    this.k.score(n, this.F, this.pairs, xOff, wOff, iOff, oOff);
+  }
 }

@@ -72,6 +72,21 @@ export function edgeImage(volume: Volume): Float32Array {
   return e;
 }
 
+const outsideSeedCache = new WeakMap<Uint8Array, Map<number, Int16Array>>();
+
+/** A new seed map with class `bgIdx` on every outside-air voxel and −1 elsewhere (copied from a cached one). */
+function outsideSeeds(outside: Uint8Array, bgIdx: number): Int16Array {
+  let byIdx = outsideSeedCache.get(outside);
+  if (!byIdx) outsideSeedCache.set(outside, (byIdx = new Map()));
+  let t = byIdx.get(bgIdx);
+  if (!t) {
+    t = new Int16Array(outside.length).fill(-1);
+    for (let v = 0; v < outside.length; v++) if (outside[v]) t[v] = bgIdx;
+    byIdx.set(bgIdx, t);
+  }
+  return t.slice();
+}
+
 function cancelled(): MedSegError {
   return new MedSegError('CANCELLED', 'Prediction was cancelled by a newer edit.');
 }
@@ -126,17 +141,17 @@ export async function segment(inp: SegmentInput): Promise<SegmentResult> {
   // Background (0) can be locked too; then only the voxels already background keep it.
   if (locked && blocked && lockedId[0]) for (let v = 0; v < n; v++) if (locked.labels[v] === 0) blocked[v] = 1;
 
-  const seeds = new Int16Array(n).fill(-1);
+  // Air around the patient is background before any scoring: seeded as such and left out of the head's work. The
+  // strokes override it (a stroke's class wins over the outside-air seed; a stroke no class takes leaves it).
+  const bgIdx = classIndex[0];
+  const outside = refine === 'propagate' && bgIdx >= 0 && !lockedIdx[bgIdx] ? outsideAir(volume, edgeImage(volume)) : null;
+  const seeds = outside && !blocked ? outsideSeeds(outside, bgIdx) : new Int16Array(n).fill(-1);
   forEachLabeled(scribbles, (v) => {
     const s = scribbles[v];
     const ci = classIndex[s === BACKGROUND_ID ? 0 : s];
     if (ci >= 0 && !lockedIdx[ci]) seeds[v] = ci;
   });
-
-  // Air around the patient is background before any scoring: seeded as such and left out of the head's work.
-  const bgIdx = classIndex[0];
-  const outside = refine === 'propagate' && bgIdx >= 0 && !lockedIdx[bgIdx] ? outsideAir(volume, edgeImage(volume)) : null;
-  if (outside) for (let v = 0; v < n; v++) if (outside[v] && seeds[v] < 0 && !(blocked && blocked[v])) seeds[v] = bgIdx;
+  if (outside && blocked) for (let v = 0; v < n; v++) if (outside[v] && seeds[v] < 0 && !blocked[v]) seeds[v] = bgIdx;
   const budget = inp.coarseBudget ?? COARSE_BUDGET;
   if (refine === 'propagate' && inp.resolution !== 'full' && coarseFactors(dims, volume.spacing as Vec3, budget).some((f) => f > 1)) {
     return coarseToFine(inp, { dims, C, classIndex, lockedIdx, blocked, seeds, outside, budget, t0 });
@@ -325,26 +340,16 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   const bandIndex = new Int32Array(n).fill(-1);
   // Band voxels in ascending order, collected in the same pass (at most every voxel).
   const bandAll = new Int32Array(n);
-  // Per block its class id, so the pass over every voxel reads one byte per block (uniformBlocks marks only reached
-  // blocks uniform).
+  // Per block its class id, −1 when not uniform, so the pass over every voxel reads one value per block
+  // (uniformBlocks marks only reached blocks uniform).
   const classes = head.classes;
-  const blockId = new Uint8Array(L.n);
-  for (let b = 0; b < L.n; b++) if (uniform[b]) blockId[b] = classes[clab[b]];
-  let bandN = 0;
+  const blockCls = new Int16Array(L.n).fill(-1);
+  for (let b = 0; b < L.n; b++) if (uniform[b]) blockCls[b] = classes[clab[b]];
+  const classId = Uint8Array.from(classes);
+  const bandN = blocked
+    ? fullResolutionPass(n, blockOf, blockCls, cunc, seeds, classId, labels, uncertainty, bandIndex, bandAll, blocked, locked!.labels)
+    : fullResolutionPass(n, blockOf, blockCls, cunc, seeds, classId, labels, uncertainty, bandIndex, bandAll);
   let tBand0 = 0, tBand1 = 0;
-  for (let v = 0; v < n; v++) {
-    if (blocked && blocked[v]) { labels[v] = locked!.labels[v]; continue; }
-    const b = blockOf[v];
-    if (uniform[b]) {
-      const s = seeds[v];
-      if (s >= 0) { labels[v] = classes[s]; continue; }
-      labels[v] = blockId[b];
-      uncertainty[v] = cunc[b];
-      continue;
-    }
-    bandIndex[v] = bandN;
-    bandAll[bandN++] = v;
-  }
   if (bandN > 0) {
     const band = bandAll.subarray(0, bandN);
     const pb = new Float32Array(bandN * C);
@@ -367,6 +372,29 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
       ...Object.fromEntries(bands.map((m, i) => [`band${i + 1}`, m])),
     },
   };
+}
+
+/**
+ * The pass over every voxel after the block levels: locked voxels keep their label, voxels of uniform blocks take the
+ * block's class (a stroke's own class where one lies), the others join the band. Returns the band's size.
+ */
+function fullResolutionPass(n: number, blockOf: Int32Array, blockCls: Int16Array, cunc: Uint8Array, seeds: Int16Array, classId: Uint8Array,
+  labels: Uint8Array, uncertainty: Uint8Array, bandIndex: Int32Array, bandAll: Int32Array, blocked?: Uint8Array, lockedLabels?: Uint8Array): number {
+  let bandN = 0;
+  for (let v = 0; v < n; v++) {
+    if (blocked && blocked[v]) { labels[v] = lockedLabels![v]; continue; }
+    const b = blockOf[v];
+    const id = blockCls[b];
+    if (id >= 0) {
+      const s = seeds[v];
+      if (s >= 0) labels[v] = classId[s];
+      else { labels[v] = id; uncertainty[v] = cunc[b]; }
+      continue;
+    }
+    bandIndex[v] = bandN;
+    bandAll[bandN++] = v;
+  }
+  return bandN;
 }
 
 function emitSlices(inp: SegmentInput, labels: Uint8Array, uncertainty: Uint8Array, dims: Vec3): void {

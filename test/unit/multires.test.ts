@@ -78,6 +78,30 @@ describe('coarse grid', () => {
     const u = uniformBlocks(L, lab);
     expect(Array.from(u)).toEqual([1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]);
   });
+
+  it('uniform blocks in 3D equal the direct test of all 26 neighbours (unreached blocks never uniform)', () => {
+    const dims: Vec3 = [7, 6, 5];
+    const n = 210;
+    const L = { dims, n } as Parameters<typeof uniformBlocks>[0];
+    let s = 5;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+    // Two large regions with a few islands and unreached blocks, so that both answers occur often.
+    const lab = Uint8Array.from({ length: n }, (_, v) => (rnd() < 0.04 ? 255 : rnd() < 0.06 ? 2 : v % 7 < 4 ? 0 : 1));
+    const direct = new Uint8Array(n);
+    for (let k = 0; k < 5; k++) for (let j = 0; j < 6; j++) for (let i = 0; i < 7; i++) {
+      const c = lab[(k * 6 + j) * 7 + i];
+      let same = c !== 255;
+      for (let dk = -1; dk <= 1; dk++) for (let dj = -1; dj <= 1; dj++) for (let di = -1; di <= 1; di++) {
+        const kk = k + dk, jj = j + dj, ii = i + di;
+        if (kk < 0 || kk >= 5 || jj < 0 || jj >= 6 || ii < 0 || ii >= 7) continue;
+        if (lab[(kk * 6 + jj) * 7 + ii] !== c) same = false;
+      }
+      direct[(k * 6 + j) * 7 + i] = same ? 1 : 0;
+    }
+    const u = uniformBlocks(L, lab);
+    expect(Array.from(u)).toEqual(Array.from(direct));
+    expect(direct.reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
+  });
 });
 
 describe('block propagation', () => {

@@ -105,8 +105,13 @@ export class BucketQueue {
   topKey = 0;
   topVox = 0;
   topCls = 0;
+  /** Ring size − 1: the ring is a power of two, so a bucket's slot is a mask rather than a floating-point modulo. */
+  private readonly mask: number;
   constructor(private readonly width: number, maxStep: number, cap: number) {
-    this.head = new Int32Array(Math.ceil(maxStep / width) + 2).fill(-1);
+    let B = 1;
+    while (B < Math.ceil(maxStep / width) + 2) B *= 2;
+    this.mask = B - 1;
+    this.head = new Int32Array(B).fill(-1);
     this.next = new Int32Array(cap);
     this.keys = new Float32Array(cap);
     this.vox = new Int32Array(cap);
@@ -126,16 +131,16 @@ export class BucketQueue {
       if (this.used === this.next.length) this.grow();
       e = this.used++;
     }
-    const b = Math.floor(key / this.width) % this.head.length;
+    const b = Math.floor(key / this.width) & this.mask;
     this.keys[e] = key; this.vox[e] = v; this.cls[e] = c;
     this.next[e] = this.head[b];
     this.head[b] = e;
     this.size++;
   }
   pop(): void {
-    const head = this.head, B = head.length;
-    let b = this.cur % B;
-    while (head[b] < 0) { this.cur++; b = this.cur % B; }
+    const head = this.head, mask = this.mask;
+    let b = this.cur & mask;
+    while (head[b] < 0) { this.cur++; b = this.cur & mask; }
     const e = head[b];
     head[b] = this.next[e];
     this.topKey = this.keys[e]; this.topVox = this.vox[e]; this.topCls = this.cls[e];

@@ -315,15 +315,17 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
       for (let b = 0; b < L.n; b++) if (bandIndex[b] >= 0) band[bandIndex[b]] = b;
       const pb = new Float32Array(m * C);
       // Outside-air blocks are background without scoring, as on the top level.
-      const toScore: number[] = [];
+      const toScore = new Int32Array(m);
+      let ns = 0;
       for (let t = 0; t < m; t++) {
         if (L.outside && bgIdx >= 0 && L.outside[band[t]]) pb[t * C + bgIdx] = 1;
-        else toScore.push(t);
+        else toScore[ns++] = t;
       }
-      const sv = Int32Array.from(toScore, (t) => band[t]);
-      const ps = new Float32Array(sv.length * C);
+      const sv = new Int32Array(ns);
+      for (let r = 0; r < ns; r++) sv[r] = band[toScore[r]];
+      const ps = new Float32Array(ns * C);
       scoreVoxels(head, coarseFeatureVolume(L, features.names), L.dims, L.spacing, sv, ps, signal);
-      toScore.forEach((t, r) => pb.set(ps.subarray(r * C, (r + 1) * C), t * C));
+      for (let r = 0; r < ns; r++) { const o = toScore[r] * C, so = r * C; for (let c = 0; c < C; c++) pb[o + c] = ps[so + c]; }
       for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < m; t++) pb[t * C + c] = 0;
       const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds: lseeds, blocked: lblocked, blockLabel: pl, blockOf: par });
       for (let t = 0; t < m; t++) decide(C, pb, t * C, lb[t], lab, unc, band[t]);

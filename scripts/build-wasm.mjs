@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['src-main/fewshot/simd/linear-score.wat'];
+const sources = ['src-main/fewshot/simd/linear-score.wat', 'src-main/features/filters/conv.wat'];
 const check = process.argv.includes('--check');
 
 export async function compileWat(file) {

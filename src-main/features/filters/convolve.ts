@@ -4,6 +4,7 @@
  * Borders replicate the edge voxel, so a constant stays constant and a ramp stays a ramp away from the edges.
  */
 import type { Vec3 } from '../../../src-shared';
+import { WASM_BASE64 } from './conv.wasm';
 
 /** Normalised sampled Gaussian of standard deviation `sigmaVox` voxels; radius 3σ (at least 1). */
 export function gaussianKernel(sigmaVox: number): Float32Array {
@@ -53,16 +54,27 @@ export function convolveAxis(src: Float32Array, dst: Float32Array, dims: Vec3, a
 /**
  * Gaussian smoothing with σ in millimetres per axis (anisotropic spacing respected).
  * Axes whose σ is below a third of a voxel are left alone: the sampled kernel would be a delta anyway.
+ * Runs in the WebAssembly SIMD kernel (conv.wat) where there is one, with the same result bit for bit; the
+ * JavaScript loops otherwise, or with MEDSEG_NO_WASM=1.
  */
 export function gaussianSmooth(src: Float32Array, dims: Vec3, spacing: Vec3, sigmaMm: number): Float32Array {
+  const kernels: [0 | 1 | 2, Float32Array][] = [];
+  for (const axis of [0, 1, 2] as const) {
+    const sv = sigmaMm / spacing[axis];
+    if (sv < 1 / 3 || dims[axis] < 2) continue;
+    kernels.push([axis, gaussianKernel(sv)]);
+  }
+  if (kernels.length === 0) return new Float32Array(src);
+  return smoothWasm(src, dims, kernels) ?? smoothJs(src, dims, kernels);
+}
+
+function smoothJs(src: Float32Array, dims: Vec3, kernels: [0 | 1 | 2, Float32Array][]): Float32Array {
   let cur: Float32Array = src;
   let tmp: Float32Array = new Float32Array(src.length);
   let out: Float32Array = new Float32Array(src.length);
   let first = true;
-  for (const axis of [0, 1, 2] as const) {
-    const sv = sigmaMm / spacing[axis];
-    if (sv < 1 / 3 || dims[axis] < 2) continue;
-    convolveAxis(cur, out, dims, axis, gaussianKernel(sv));
+  for (const [axis, kernel] of kernels) {
+    convolveAxis(cur, out, dims, axis, kernel);
     if (first) {
       cur = out;
       out = tmp;
@@ -74,5 +86,73 @@ export function gaussianSmooth(src: Float32Array, dims: Vec3, spacing: Vec3, sig
       out = t;
     }
   }
-  return cur === src ? new Float32Array(src) : cur;
+  return cur;
+}
+
+interface ConvExports {
+  memory: WebAssembly.Memory;
+  conv_x(src: number, dst: number, nx: number, nrows: number, kern: number, K: number): void;
+  conv_strided(src: number, dst: number, len: number, n: number, stride: number, nOuter: number, ostride: number, kern: number, K: number, acc: number): void;
+}
+
+let convModule: WebAssembly.Module | null | undefined;
+let convInstance: ConvExports | undefined;
+/** An instance whose memory grew past this is not kept after the call (its memory is never given back otherwise). */
+const KEEP_BYTES = 64 * 2 ** 20;
+
+/** Which kernel smooths the filter bank in this thread, for reports: 'wasm-simd' or 'js'. */
+export function smoothKernelName(): 'wasm-simd' | 'js' {
+  return convExports() ? 'wasm-simd' : 'js';
+}
+
+function convExports(): ConvExports | null {
+  if (typeof process !== 'undefined' && process.env.MEDSEG_NO_WASM === '1') return null; // read per call: A/B timing
+  if (convModule === undefined) {
+    try {
+      convModule = new WebAssembly.Module(Uint8Array.from(atob(WASM_BASE64), (ch) => ch.charCodeAt(0)));
+    } catch {
+      convModule = null; // no SIMD support: the JavaScript loops do the work
+    }
+  }
+  if (!convModule) return null;
+  convInstance ??= new WebAssembly.Instance(convModule, {}).exports as unknown as ConvExports;
+  return convInstance;
+}
+
+/**
+ * The passes in the module's memory: the volume is copied in once, filtered axis after axis between two buffers, and
+ * copied out once. Null when WebAssembly SIMD is unavailable or the memory cannot grow that far.
+ */
+function smoothWasm(src: Float32Array, dims: Vec3, kernels: [0 | 1 | 2, Float32Array][]): Float32Array | null {
+  const k = convExports();
+  if (!k) return null;
+  const [nx, ny, nz] = dims;
+  const n = nx * ny * nz;
+  const maxK = Math.max(...kernels.map(([, kk]) => kk.length));
+  const a = 0, b = align16(n * 4), kern = align16(b + n * 4), acc = align16(kern + maxK * 8);
+  const need = acc + 256 * 8;
+  try {
+    if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+  } catch {
+    convInstance = undefined;
+    return null; // over the 4 GB of a 32-bit memory: the JavaScript loops work in ordinary arrays
+  }
+  const buf = k.memory.buffer;
+  new Float32Array(buf, a, n).set(src);
+  let cur = a, out = b;
+  for (const [axis, kernel] of kernels) {
+    new Float64Array(buf, kern, kernel.length).set(kernel);
+    const K = kernel.length;
+    if (axis === 0) k.conv_x(cur, out, nx, ny * nz, kern, K);
+    else if (axis === 1) k.conv_strided(cur, out, nx, ny, nx, nz, nx * ny, kern, K, acc);
+    else k.conv_strided(cur, out, nx * ny, nz, nx * ny, 1, 0, kern, K, acc);
+    const t = cur; cur = out; out = t;
+  }
+  const result = new Float32Array(buf, cur, n).slice();
+  if (buf.byteLength > KEEP_BYTES) convInstance = undefined;
+  return result;
+}
+
+function align16(x: number): number {
+  return (x + 15) & ~15;
 }

@@ -133,17 +133,19 @@ export function computeFilterChannels(
   const { centres, width } = binCentres(mode);
   const member = new Float32Array(n);
   const inv = 1 / (2 * width * width);
-  for (const bs of s.binSigmas) {
-    for (const ctr of centres) {
-      checkAbort(signal);
-      for (let p = 0; p < n; p++) {
-        const d = img[p] - ctr;
-        member[p] = Math.exp(-d * d * inv);
-      }
-      onChannel(c++, gaussianSmooth(member, dims, sp, bs));
+  // Channel order is bin-scale major (filterChannelNames); each bin's membership is computed once and smoothed at every
+  // scale, and the progress steps (one per scale) are spread over the bins.
+  const nb = centres.length, nbs = s.binSigmas.length;
+  let stepsDone = 0;
+  centres.forEach((ctr, b) => {
+    checkAbort(signal);
+    for (let p = 0; p < n; p++) {
+      const d = img[p] - ctr;
+      member[p] = Math.exp(-d * d * inv);
     }
-    onStep?.(++done, total);
-  }
+    s.binSigmas.forEach((bs, si) => onChannel(c + si * nb + b, gaussianSmooth(member, dims, sp, bs)));
+    for (; stepsDone < Math.floor(((b + 1) * nbs) / nb); stepsDone++) onStep?.(++done, total);
+  });
 }
 
 class FilterBackbone implements FeatureBackbone {

@@ -302,28 +302,52 @@ export function seedVotes(L: CoarseLevel, seeds: Int16Array, strokes: Uint8Array
   return votes;
 }
 
+const outsideSeedTemplates = new WeakMap<Int32Array, Map<number, Int16Array>>();
+
 /**
- * seedVotes without the scan of every voxel, for segment()'s seeds: the strokes (each voxel whose stroke class is
- * not locked) and, when `outside` is given, every other outside-air voxel as background `bgIdx`, with no locked
- * voxels. The outside voxels per block are counted once with the level (L.outsideCount, for the same `outside`);
- * only the stroke voxels are visited. Whole-number votes, so the result equals seedVotes exactly.
+ * votesToSeeds(strokeSeedVotes(…)) without a vote array over every block: a block without stroke voxels can only hold
+ * outside-air votes, so its seed is background when it has outside air and none otherwise (a copy of a map cached
+ * with the level); only the blocks holding stroke voxels tally their votes. The same seeds, exactly (whole-number
+ * votes, the same tie rule), at a cost proportional to the strokes rather than to the number of blocks.
  */
-export function strokeSeedVotes(L: CoarseLevel, seeds: Int16Array, strokes: Uint8Array, C: number, outside: Uint8Array | null, bgIdx: number): Float64Array {
-  const votes = new Float64Array(L.n * C);
-  const { blockOf } = L;
-  const counted = outside && bgIdx >= 0;
+export function strokeLevelSeeds(L: CoarseLevel, seeds: Int16Array, strokes: Uint8Array, C: number, outside: Uint8Array | null, bgIdx: number): Int16Array {
+  const counted = !!outside && bgIdx >= 0;
+  let out: Int16Array;
   if (counted) {
-    if (!L.outsideCount) throw new MedSegError('INTERNAL', 'The level was built without the outside-air mask.');
     const oc = L.outsideCount;
-    for (let b = 0; b < L.n; b++) votes[b * C + bgIdx] = oc[b];
+    if (!oc) throw new MedSegError('INTERNAL', 'The level was built without the outside-air mask.');
+    let byIdx = outsideSeedTemplates.get(oc);
+    if (!byIdx) outsideSeedTemplates.set(oc, (byIdx = new Map()));
+    let t = byIdx.get(bgIdx);
+    if (!t) {
+      t = new Int16Array(L.n).fill(-1);
+      for (let b = 0; b < L.n; b++) if (oc[b] > 0) t[b] = bgIdx;
+      byIdx.set(bgIdx, t);
+    }
+    out = t.slice();
+  } else {
+    out = new Int16Array(L.n).fill(-1);
   }
+  const { blockOf } = L;
+  const tally = new Map<number, Float64Array>();
   forEachLabeled(strokes, (v) => {
-    const o = blockOf[v] * C;
-    if (counted && outside![v]) votes[o + bgIdx] -= 1; // counted above as a plain outside seed
+    const b = blockOf[v];
+    let t = tally.get(b);
+    if (!t) {
+      t = new Float64Array(C);
+      if (counted) t[bgIdx] = L.outsideCount![b];
+      tally.set(b, t);
+    }
+    if (counted && outside![v]) t[bgIdx] -= 1; // counted above as a plain outside seed
     const s = seeds[v];
-    if (s >= 0) votes[o + s] += 1000;
+    if (s >= 0) t[s] += 1000;
   });
-  return votes;
+  for (const [b, t] of tally) {
+    let best = -1, bv = 0;
+    for (let c = 0; c < C; c++) if (t[c] > bv) { bv = t[c]; best = c; }
+    out[b] = best;
+  }
+  return out;
 }
 
 /**

@@ -10,7 +10,7 @@ import { gaussianSmooth } from '../features/filters/convolve';
 import { intensityMode, normalizeIntensity } from '../features/filters/normalize';
 import { assertHeadMatches, type TrainedHead } from './head';
 import { predictProbabilities, scoreVoxels } from './predict';
-import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, levelFor, parentOf, parentVotes, seedVotes, strokeSeedVotes, votesToSeeds, propagateCoarse, pyramidFactors, COARSE_BUDGET, type CoarseLevel, type PyramidOptions } from './multires';
+import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, levelFor, parentOf, parentVotes, seedVotes, strokeLevelSeeds, votesToSeeds, propagateCoarse, pyramidFactors, COARSE_BUDGET, type CoarseLevel, type PyramidOptions } from './multires';
 import { propagate, type PropagationParams } from './propagate';
 import { outsideAir } from './roi';
 import { labeledClasses } from './samples';
@@ -264,12 +264,17 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   // propagated over the whole block grid.
   // Seed votes per block: the finest level's from the stroke voxels and the level's outside-air counts (every voxel
   // scanned only when classes are locked), the coarser levels' summed from it.
+  // Without locked classes, each level's seeds come from the stroke voxels alone (strokeLevelSeeds, no vote array).
   const votes: Float64Array[] = [];
-  const finest = levels[levels.length - 1];
-  votes[levels.length - 1] = blocked ? seedVotes(finest, seeds, inp.scribbles, C) : strokeSeedVotes(finest, seeds, inp.scribbles, C, outside, bgIdx);
-  for (let li = levels.length - 2; li >= 0; li--) votes[li] = parentVotes(votes[li + 1], parentOf(features, levels[li + 1], levels[li]), levels[li].n, C);
+  if (blocked) {
+    const finest = levels[levels.length - 1];
+    votes[levels.length - 1] = seedVotes(finest, seeds, inp.scribbles, C);
+    for (let li = levels.length - 2; li >= 0; li--) votes[li] = parentVotes(votes[li + 1], parentOf(features, levels[li + 1], levels[li]), levels[li].n, C);
+  }
+  const levelSeeds = (li: number): Int16Array =>
+    blocked ? votesToSeeds(votes[li], levels[li].n, C) : strokeLevelSeeds(levels[li], seeds, inp.scribbles, C, outside, bgIdx);
   let L = levels[0];
-  const cseeds = votesToSeeds(votes[0], L.n, C);
+  const cseeds = levelSeeds(0);
   const cblocked = levelBlocked(L, cseeds);
   const cprobs = new Float32Array(L.n * C);
   let cmask: Uint8Array | undefined;
@@ -298,17 +303,11 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
     const P = L, pl = clab, pu = cunc, puni = uniform;
     L = levels[li];
     const par = parentOf(features, L, P);
-    const lseeds = votesToSeeds(votes[li], L.n, C);
+    const lseeds = levelSeeds(li);
     const lblocked = levelBlocked(L, lseeds);
     const lab = new Uint8Array(L.n).fill(255), unc = new Uint8Array(L.n);
     const bandIndex = new Int32Array(L.n);
-    let m = 0;
-    for (let b = 0; b < L.n; b++) {
-      bandIndex[b] = -1;
-      if (lblocked && lblocked[b]) continue;
-      const p = par[b];
-      if (puni[p]) { lab[b] = pl[p]; unc[b] = pu[p]; } else bandIndex[b] = m++;
-    }
+    const m = levelCopyPass(L.n, par, puni, pl, pu, lab, unc, bandIndex, lblocked);
     bands.push(m);
     if (m > 0) {
       const band = new Int32Array(m);
@@ -374,6 +373,22 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
       ...Object.fromEntries(bands.map((m, i) => [`band${i + 1}`, m])),
     },
   };
+}
+
+/**
+ * A finer level's pass over its blocks: a block under a uniform parent copies the parent's class and uncertainty,
+ * the others are numbered into the band (bandIndex, −1 elsewhere); locked blocks stay out of both. Returns the band's
+ * size.
+ */
+function levelCopyPass(n: number, par: Int32Array, puni: Uint8Array, pl: Uint8Array, pu: Uint8Array, lab: Uint8Array, unc: Uint8Array, bandIndex: Int32Array, lblocked?: Uint8Array): number {
+  let m = 0;
+  for (let b = 0; b < n; b++) {
+    bandIndex[b] = -1;
+    if (lblocked && lblocked[b]) continue;
+    const p = par[b];
+    if (puni[p]) { lab[b] = pl[p]; unc[b] = pu[p]; } else bandIndex[b] = m++;
+  }
+  return m;
 }
 
 /**

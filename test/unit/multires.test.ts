@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../../src-shared';
-import { coarseFactors, coarseLevel, levelFor, parentOf, parentVotes, propagateBand, propagateCoarse, pyramidFactors, seedVotes, strokeSeedVotes, uniformBlocks, votesToSeeds } from '../../src-main/fewshot/multires';
+import { coarseFactors, coarseLevel, levelFor, parentOf, parentVotes, propagateBand, propagateCoarse, pyramidFactors, seedVotes, strokeLevelSeeds, uniformBlocks, votesToSeeds } from '../../src-main/fewshot/multires';
 import { propagate } from '../../src-main/fewshot/propagate';
 import type { FeatureVolume } from '../../src-main/features/types';
 
@@ -215,13 +215,22 @@ describe('block seeds', () => {
   for (let v = 0; v < n; v++) if (strokes[v] === 255) seeds[v] = 0; else if (strokes[v] === 4) seeds[v] = 1;
   for (let v = 0; v < n; v++) if (outside[v] && seeds[v] < 0) seeds[v] = 0;
 
-  it('votes from the strokes and the outside counts equal a scan of every voxel, strokes inside outside air included', () => {
+  it('seeds from the stroke voxels and the outside counts equal the votes of a scan of every voxel, strokes inside outside air included', () => {
     expect(Array.from(strokes).some((s, v) => s && outside[v])).toBe(true);
-    expect(strokeSeedVotes(fine, seeds, strokes, C, outside, 0)).toEqual(seedVotes(fine, seeds, strokes, C));
+    for (const L of [fine, top]) {
+      const scanned = votesToSeeds(seedVotes(L, seeds, strokes, C), L.n, C);
+      expect(strokeLevelSeeds(L, seeds, strokes, C, outside, 0)).toEqual(scanned);
+      // Both answers occur: background from outside air alone, stroke classes, and no seed.
+      expect(new Set(scanned)).toEqual(new Set([-1, 0, 1]));
+    }
+    // A second call copies the cached outside-air map rather than handing it out.
+    const again = strokeLevelSeeds(fine, seeds, strokes, C, outside, 0);
+    again.fill(-1);
+    expect(strokeLevelSeeds(fine, seeds, strokes, C, outside, 0)).toEqual(votesToSeeds(seedVotes(fine, seeds, strokes, C), fine.n, C));
     // Without outside air only the strokes vote.
     const noOut = levelFor({ ...fv }, dims, [1, 1, 1], edge, null, [2, 2, 2]);
     const strokeSeeds = Int16Array.from(seeds, (s, v) => (strokes[v] ? s : -1));
-    expect(strokeSeedVotes(noOut, strokeSeeds, strokes, C, null, 0)).toEqual(seedVotes(noOut, strokeSeeds, strokes, C));
+    expect(strokeLevelSeeds(noOut, strokeSeeds, strokes, C, null, 0)).toEqual(votesToSeeds(seedVotes(noOut, strokeSeeds, strokes, C), noOut.n, C));
   });
 
   it('a parent level\'s votes summed from its children equal its own scan; a stroke outweighs outside air', () => {

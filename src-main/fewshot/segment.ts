@@ -262,9 +262,9 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
 
   // Top level: every block scored, the strokes (not the automatic outside-air seeds, which lose the block vote)
   // propagated over the whole block grid.
-  // Seed votes per block: the finest level's from the stroke voxels and the level's outside-air counts (every voxel
-  // scanned only when classes are locked), the coarser levels' summed from it.
-  // Without locked classes, each level's seeds come from the stroke voxels alone (strokeLevelSeeds, no vote array).
+  // Seeds per block: without locked classes, each level's from its stroke voxels and outside-air counts
+  // (strokeLevelSeeds, no vote array); with locked classes, the votes of a scan of every voxel on the finest level,
+  // summed into the coarser ones.
   const votes: Float64Array[] = [];
   if (blocked) {
     const finest = levels[levels.length - 1];

@@ -6,3 +6,4 @@ export * from './labels';
 export * from './services';
 export * from './protocol';
 export * from './desktop';
+export * from './simd';

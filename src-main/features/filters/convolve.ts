@@ -3,7 +3,7 @@
  * anisotropic 3D separable convolution on typed arrays; it is ~40 lines and the inner loop must not allocate.
  * Borders replicate the edge voxel, so a constant stays constant and a ramp stays a ramp away from the edges.
  */
-import type { Vec3 } from '../../../src-shared';
+import { simdModule, type Vec3 } from '../../../src-shared';
 import { WASM_BASE64 } from './conv.wasm';
 
 /** Normalised sampled Gaussian of standard deviation `sigmaVox` voxels; radius 3σ (at least 1). */
@@ -95,7 +95,6 @@ interface ConvExports {
   conv_strided(src: number, dst: number, len: number, n: number, stride: number, nOuter: number, ostride: number, kern: number, K: number, acc: number): void;
 }
 
-let convModule: WebAssembly.Module | null | undefined;
 let convInstance: ConvExports | undefined;
 /** An instance whose memory grew past this is not kept after the call (its memory is never given back otherwise). */
 const KEEP_BYTES = 64 * 2 ** 20;
@@ -106,16 +105,9 @@ export function smoothKernelName(): 'wasm-simd' | 'js' {
 }
 
 function convExports(): ConvExports | null {
-  if (typeof process !== 'undefined' && process.env.MEDSEG_NO_WASM === '1') return null; // read per call: A/B timing
-  if (convModule === undefined) {
-    try {
-      convModule = new WebAssembly.Module(Uint8Array.from(atob(WASM_BASE64), (ch) => ch.charCodeAt(0)));
-    } catch {
-      convModule = null; // no SIMD support: the JavaScript loops do the work
-    }
-  }
-  if (!convModule) return null;
-  convInstance ??= new WebAssembly.Instance(convModule, {}).exports as unknown as ConvExports;
+  const mod = simdModule(WASM_BASE64);
+  if (!mod) return null; // the JavaScript loops do the work
+  convInstance ??= new WebAssembly.Instance(mod, {}).exports as unknown as ConvExports;
   return convInstance;
 }
 

@@ -10,6 +10,7 @@
  * when a head needs more; views are re-made after a growth, and each batch writes its weights before scoring, so
  * batches of different heads may alternate.
  */
+import { simdModule } from '../../../src-shared';
 import { WASM_BASE64 } from './linear-score.wasm';
 
 interface Exports {
@@ -18,19 +19,11 @@ interface Exports {
   accum(n: number, F: number, pairs: number, x: number, e: number, g: number): void;
 }
 
-let moduleCache: WebAssembly.Module | null | undefined;
 let exportsCache: Exports | undefined;
 let trainerCache: Exports | undefined;
 
 function wasmModule(): WebAssembly.Module | null {
-  if (typeof process !== 'undefined' && process.env.MEDSEG_NO_WASM === '1') return null; // read per call: A/B timing
-  if (moduleCache !== undefined) return moduleCache;
-  try {
-    moduleCache = new WebAssembly.Module(Uint8Array.from(atob(WASM_BASE64), (ch) => ch.charCodeAt(0)));
-  } catch {
-    moduleCache = null; // no SIMD support: the JavaScript kernels do the work
-  }
-  return moduleCache;
+  return simdModule(WASM_BASE64);
 }
 
 /** The scoring instance's exports, or null where WebAssembly SIMD is unavailable or MEDSEG_NO_WASM=1 asks for JS. */

@@ -19,10 +19,10 @@
  */
 export { createFilterBackbone, DEFAULT_FILTER_SETTINGS, type FilterSettings } from '../features/filters';
 export { trainHead, type TrainOptions } from './train';
-export { segment, leastCertainSlice, type SegmentInput, type SegmentResult, type LockedClasses, type RefineLevel } from './segment';
+export { segment, bandParams, leastCertainSlice, type SegmentInput, type SegmentResult, type LockedClasses, type RefineLevel } from './segment';
 export { saveHead, loadHead, headToJson, headFromJson } from './serialize';
 export { assertHeadMatches, type TrainedHead, type HeadKind, type LinearHead, type ProtoHead } from './head';
-export { DEFAULT_PROPAGATION, type PropagationParams } from './propagate';
+export { CT_BAND_BALANCE, DEFAULT_PROPAGATION, type BandBalance, type PropagationParams } from './propagate';
 export { simulateAnnotation, chooseSlices, erode3x3, centroid, type AnnotatorMode, type AnnotatorInput } from './annotator';
 export { dice, diceAll } from './dice';
 export { labeledClasses, scribbleToClass } from './samples';

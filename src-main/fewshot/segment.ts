@@ -11,7 +11,7 @@ import { intensityMode, normalizeIntensity } from '../features/filters/normalize
 import { assertHeadMatches, type TrainedHead } from './head';
 import { predictProbabilities, scoreVoxels } from './predict';
 import { uniformBlocks, propagateBand, coarseFactors, coarseFeatureVolume, levelFor, parentOf, parentVotes, seedVotes, strokeLevelSeeds, votesToSeeds, propagateCoarse, pyramidFactors, COARSE_BUDGET, type CoarseLevel, type PyramidOptions } from './multires';
-import { propagate, type PropagationParams } from './propagate';
+import { CT_BAND_BALANCE, propagate, type BandBalance, type PropagationParams } from './propagate';
 import { outsideAir } from './roi';
 import { labeledClasses } from './samples';
 
@@ -48,6 +48,18 @@ export interface SegmentInput {
   coarseBudget?: number;
   /** Levels above and below the coarse grid (multires.ts pyramidFactors); default one of each where they fit. */
   pyramid?: PyramidOptions;
+  /**
+   * The propagation's balance on the finer levels' bands (propagate.ts BandBalance). Default: CT_BAND_BALANCE for CT,
+   * none for other modalities; null: the top level's parameters everywhere (the benchmark's ablation).
+   */
+  bandBalance?: BandBalance | null;
+}
+
+/** The propagation parameters of a band: the caller's, with the band balance of the study's modality on top. */
+export function bandParams(inp: Pick<SegmentInput, 'volume' | 'propagation' | 'bandBalance'>, band: keyof BandBalance): Partial<PropagationParams> | undefined {
+  const balance = inp.bandBalance === undefined ? (inp.volume.modality === 'CT' ? CT_BAND_BALANCE : null) : inp.bandBalance;
+  const over = balance?.[band];
+  return over ? { ...inp.propagation, ...over } : inp.propagation;
 }
 
 export interface SegmentResult {
@@ -296,6 +308,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
   let uniform = uniformBlocks(L, clab);
   const t2 = performance.now();
   const bands: number[] = [];
+  const blockParams = bandParams(inp, 'blocks');
 
   // Each finer level: blocks inside a uniform parent copy it; the others (the band) are scored and decided by the
   // propagation again, their neighbours outside the band acting as sources of their class.
@@ -326,7 +339,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
       scoreVoxels(head, coarseFeatureVolume(L, features.names), L.dims, L.spacing, sv, ps, signal);
       for (let r = 0; r < ns; r++) { const o = toScore[r] * C, so = r * C; for (let c = 0; c < C; c++) pb[o + c] = ps[so + c]; }
       for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < m; t++) pb[t * C + c] = 0;
-      const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds: lseeds, blocked: lblocked, blockLabel: pl, blockOf: par });
+      const lb = propagateBand({ dims: L.dims, spacing: L.spacing, barrier: L.barrier, band, bandIndex, probs: pb, C, params: blockParams, signal, seeds: lseeds, blocked: lblocked, blockLabel: pl, blockOf: par });
       for (let t = 0; t < m; t++) decide(C, pb, t * C, lb[t], lab, unc, band[t]);
     }
     clab = lab; cunc = unc;
@@ -358,7 +371,7 @@ async function coarseToFine(inp: SegmentInput, x: CoarseCtx): Promise<SegmentRes
     scoreVoxels(head, features, dims, spacing, band, pb, signal);
     tBand1 = performance.now();
     for (let c = 0; c < C; c++) if (lockedIdx[c]) for (let t = 0; t < bandN; t++) pb[t * C + c] = 0;
-    const lb = propagateBand({ dims, spacing, image: edge, band, bandIndex, probs: pb, C, params: inp.propagation, signal, seeds, blocked, blockLabel: clab, blockOf });
+    const lb = propagateBand({ dims, spacing, image: edge, band, bandIndex, probs: pb, C, params: bandParams(inp, 'voxels'), signal, seeds, blocked, blockLabel: clab, blockOf });
     const cls = new Uint8Array(bandN), ub = new Uint8Array(bandN);
     for (let t = 0; t < bandN; t++) decide(C, pb, t * C, lb[t], cls, ub, t);
     for (let t = 0; t < bandN; t++) { labels[band[t]] = head.classes[cls[t]]; uncertainty[band[t]] = ub[t]; }

@@ -18,14 +18,22 @@ describeWithData('end-to-end Dice on totalseg_ct (k = 3, scribble mode, filter b
     const head = trainHead('linear', features, scribbles, img.dims, { backbone: { id: bb.id }, spacing: img.spacing });
     const r = await segment({ volume: img, features, scribbles, head });
     const d = diceAll(r.labels, ref, classes);
-    // Measured (2026-11-26, coarse-to-fine propagation): liver 0.844, spleen 0.906, kidney R 0.851, kidney L 0.737,
-    // aorta 0.763, mean 0.820 (whole-volume propagation before it: 0.832/0.897/0.835/0.689/0.575, mean 0.765).
-    expect(d.dice['5']).toBeGreaterThan(0.82);
-    expect(d.dice['1']).toBeGreaterThan(0.88);
-    expect(d.dice['2']).toBeGreaterThan(0.82);
-    expect(d.dice['3']).toBeGreaterThan(0.7);
-    expect(d.dice['52']).toBeGreaterThan(0.72);
-    expect(d.meanDice).toBeGreaterThan(0.8);
+    // Measured (stop 15, with CT's band balance): liver 0.870, spleen 0.913, kidney R 0.888, kidney L 0.745,
+    // aorta 0.831, mean 0.849.
+    expect(d.dice['5']).toBeGreaterThan(0.85);
+    expect(d.dice['1']).toBeGreaterThan(0.89);
+    expect(d.dice['2']).toBeGreaterThan(0.86);
+    expect(d.dice['3']).toBeGreaterThan(0.72);
+    expect(d.dice['52']).toBeGreaterThan(0.8);
+    expect(d.meanDice).toBeGreaterThan(0.835);
+    // Without it (the top level's balance on every band) the borders sit inside the organs: mean 0.832 (spleen 0.904,
+    // kidney R 0.854), and fewer of an organ's voxels are found (more rim misses) than with it.
+    const flat = await segment({ volume: img, features, scribbles, head, bandBalance: null });
+    const f = diceAll(flat.labels, ref, classes);
+    expect(f.meanDice).toBeGreaterThan(0.8);
+    expect(d.meanDice - f.meanDice).toBeGreaterThan(0.01);
+    const found = (labels: Uint8Array, c: number): number => { let n = 0; for (let v = 0; v < labels.length; v++) if (labels[v] === c && ref[v] === c) n++; return n; };
+    for (const c of [1, 2]) expect(found(r.labels, c)).toBeGreaterThan(found(flat.labels, c));
     // The pyramid ran: every block of 4×4×4 voxels scored, then the band of 2×2×2 blocks, then the voxel band.
     expect(r.timings.blocks).toBe(31 * 26 * 28);
     expect(r.timings.band1).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFilterBackbone, dice, leastCertainSlice, segment, trainHead } from '../../src-main/fewshot';
+import { bandParams, createFilterBackbone, CT_BAND_BALANCE, dice, leastCertainSlice, segment, trainHead } from '../../src-main/fewshot';
 import { IDENTITY3, type Vec3, type Volume } from '../../src-shared';
 import { propagate } from '../../src-main/fewshot/propagate';
 import { outsideAir } from '../../src-main/fewshot/roi';
@@ -84,6 +84,25 @@ describe.each([
     await expect(segment({ volume: vol, features, scribbles, head, ...opts, signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
+});
+
+describe('band balance (the propagation on the finer levels\' bands)', () => {
+  const mr = (): Volume => ({ ...phantom().vol, modality: 'MR' });
+  it('CT bands weigh the image more and the head less; MR bands keep the top level\'s parameters', () => {
+    const ct = phantom().vol;
+    expect(CT_BAND_BALANCE.voxels).toEqual({ doubt: 0.25, edge: 4 });
+    expect(CT_BAND_BALANCE.blocks).toEqual({ doubt: 0.5, edge: 3 });
+    expect(bandParams({ volume: ct }, 'voxels')).toEqual({ doubt: 0.25, edge: 4 });
+    expect(bandParams({ volume: ct }, 'blocks')).toEqual({ doubt: 0.5, edge: 3 });
+    // The caller's base cost stays; the band's doubt and edge replace the caller's.
+    expect(bandParams({ volume: ct, propagation: { base: 0.1, doubt: 2 } }, 'voxels')).toEqual({ base: 0.1, doubt: 0.25, edge: 4 });
+    expect(bandParams({ volume: mr() }, 'voxels')).toBeUndefined();
+    expect(bandParams({ volume: mr(), propagation: { edge: 1 } }, 'blocks')).toEqual({ edge: 1 });
+    // null: one balance everywhere (the benchmark's ablation); an explicit balance applies to any modality.
+    expect(bandParams({ volume: ct, bandBalance: null, propagation: { edge: 1 } }, 'voxels')).toEqual({ edge: 1 });
+    expect(bandParams({ volume: mr(), bandBalance: { voxels: { doubt: 0 } } }, 'voxels')).toEqual({ doubt: 0 });
+    expect(bandParams({ volume: mr(), bandBalance: { voxels: { doubt: 0 } } }, 'blocks')).toBeUndefined();
+  });
 });
 
 describe('segment', () => {

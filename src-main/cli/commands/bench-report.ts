@@ -125,13 +125,15 @@ export const benchReportCommand: CliCommand = {
             const t0 = performance.now();
             const features = await extractWithProgress(bb, image, ctx);
             const featureMs = performance.now() - t0;
-            const settings: { k: number; mode: AnnotatorMode; head: HeadKind; refine: RefineLevel; resolution?: 'auto' | 'full'; standardizeBy?: 'volume' | 'samples' }[] = [];
+            const settings: { k: number; mode: AnnotatorMode; head: HeadKind; refine: RefineLevel; resolution?: 'auto' | 'full'; standardizeBy?: 'volume' | 'samples'; bandBalance?: 'modality' | 'none' }[] = [];
             for (const mode of MODES) for (const k of KS) settings.push({ k, mode, head: 'linear', refine: 'propagate' });
             // Ablation at k = 3, scribble mode: what each refinement step and the other head are worth.
             for (const refine of ['none', 'connected'] as const) settings.push({ k: 3, mode: 'scribble', head: 'linear', refine });
             settings.push({ k: 3, mode: 'scribble', head: 'proto', refine: 'propagate' });
             settings.push({ k: 3, mode: 'scribble', head: 'linear', refine: 'propagate', resolution: 'full' });
             settings.push({ k: 3, mode: 'scribble', head: 'linear', refine: 'propagate', standardizeBy: 'samples' });
+            // The CT band balance (propagate.ts CT_BAND_BALANCE) only changes CT studies.
+            if (image.modality === 'CT') settings.push({ k: 3, mode: 'scribble', head: 'linear', refine: 'propagate', bandBalance: 'none' });
             for (const s of settings) {
               try {
                 const r = await runBench({ image, reference, classes: cs.classes, repeats, ...s }, bb, features, featureMs);
@@ -154,14 +156,14 @@ export const benchReportCommand: CliCommand = {
         for (const cs of REFERENCE_CASES) if (!wanted || wanted.has(cs.name)) md.push(`- **${cs.name}**: ${cs.note}; classes ${cs.classes.join(', ')}`);
         md.push('', '## Dice against k (linear head + geodesic propagation)', '', '![Dice vs k](dice-vs-k.svg)', '',
           '| case | backbone | provider | mode | k | labeled voxels | Dice per class | mean | featureMs | update median / p95 ms |', '|---|---|---|---|---|---|---|---|---|---|');
-        for (const { caseName, r } of rows.filter((x) => x.r.head === 'linear' && x.r.refine === 'propagate' && x.r.resolution !== 'full' && x.r.standardizeBy !== 'samples')) {
+        for (const { caseName, r } of rows.filter((x) => x.r.head === 'linear' && x.r.refine === 'propagate' && x.r.resolution !== 'full' && x.r.standardizeBy !== 'samples' && x.r.bandBalance !== 'none')) {
           md.push(`| ${caseName} | ${r.backbone} | ${r.provider} | ${r.mode} | ${r.k} | ${r.labeledVoxels} | ${Object.entries(r.dice).map(([c, d]) => `${c}: ${fmt(d)}`).join(', ')} | **${fmt(r.meanDice)}** | ${r.featureMs} | ${r.updateMs.median} / ${r.updateMs.p95} |`);
         }
         md.push('', '## Ablation: what each step is worth (k = 3, scribble mode)', '',
-          '"none" = the head alone (per-voxel argmax); "connected" = the head, keeping only 3D components that touch a stroke of their class; "propagate" = competitive geodesic propagation from the strokes through the image, weighted by the head, on a pyramid of voxel blocks (all blocks of the coarsest level, then at each finer level only the blocks along region borders), with the band between regions decided again per voxel (the default); "propagate, every voxel" = the same propagation over every voxel (no blocks); "head standardised by the strokes" = the default, but the head scales each channel by the labeled voxels\' mean and spread (before stop 13) instead of the whole study\'s (samples.ts volumeStats).', '',
+          '"none" = the head alone (per-voxel argmax); "connected" = the head, keeping only 3D components that touch a stroke of their class; "propagate" = competitive geodesic propagation from the strokes through the image, weighted by the head, on a pyramid of voxel blocks (all blocks of the coarsest level, then at each finer level only the blocks along region borders), with the band between regions decided again per voxel (the default); "propagate, every voxel" = the same propagation over every voxel (no blocks); "head standardised by the strokes" = the default, but the head scales each channel by the labeled voxels\' mean and spread (before stop 13) instead of the whole study\'s (samples.ts volumeStats); "top-level balance on the bands" = the default, but the finer levels\' bands weigh head and image as the top level does instead of CT\'s band balance (more image, less head on the borders: propagate.ts CT_BAND_BALANCE; CT only).', '',
           '| case | backbone | head | refinement | Dice per class | mean | update median ms |', '|---|---|---|---|---|---|---|');
         for (const { caseName, r } of rows.filter((x) => x.r.k === 3 && x.r.mode === 'scribble')) {
-          md.push(`| ${caseName} | ${r.backbone} | ${r.head} | ${r.refine}${r.resolution === 'full' ? ', every voxel' : ''}${r.standardizeBy === 'samples' ? ', head standardised by the strokes' : ''} | ${Object.entries(r.dice).map(([c, d]) => `${c}: ${fmt(d)}`).join(', ')} | **${fmt(r.meanDice)}** | ${r.updateMs.median} |`);
+          md.push(`| ${caseName} | ${r.backbone} | ${r.head} | ${r.refine}${r.resolution === 'full' ? ', every voxel' : ''}${r.standardizeBy === 'samples' ? ', head standardised by the strokes' : ''}${r.bandBalance === 'none' ? ', top-level balance on the bands' : ''} | ${Object.entries(r.dice).map(([c, d]) => `${c}: ${fmt(d)}`).join(', ')} | **${fmt(r.meanDice)}** | ${r.updateMs.median} |`);
         }
         let msRows: unknown[] = [];
         if (o.multiseq) {

@@ -30,6 +30,8 @@ export interface BenchResult {
   resolution?: 'auto' | 'full';
   /** How the head standardised its channels: by the study's statistics (the default) or the strokes' own. */
   standardizeBy: 'volume' | 'samples';
+  /** 'modality': the band balance of the study's modality (the default, CT_BAND_BALANCE for CT); 'none': one balance on every level. */
+  bandBalance: 'modality' | 'none';
   mode: AnnotatorMode;
   k: number;
   slices: number[];
@@ -62,6 +64,7 @@ export interface BenchCase {
   refine?: RefineLevel;
   resolution?: 'auto' | 'full';
   standardizeBy?: 'volume' | 'samples';
+  bandBalance?: 'modality' | 'none';
   repeats?: number;
 }
 
@@ -78,7 +81,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
     const t0 = performance.now();
     const head = trainHead(c.head, features, scribbles, image.dims, { backbone: { id: bb.id, settings: bb.settings }, spacing: image.spacing, standardizeBy: c.standardizeBy });
     const t1 = performance.now();
-    const res = await segment({ volume: image, features, scribbles, head, refine: c.refine, resolution: c.resolution });
+    const res = await segment({ volume: image, features, scribbles, head, refine: c.refine, resolution: c.resolution, ...(c.bandBalance === 'none' ? { bandBalance: null } : {}) });
     const t2 = performance.now();
     times.push(t2 - t0); trains.push(t1 - t0); preds.push(t2 - t1);
     labels = res.labels;
@@ -100,6 +103,7 @@ export async function runBench(c: BenchCase, bb: FeatureBackbone, features: Feat
     refine: c.refine ?? 'propagate',
     resolution: c.resolution ?? 'auto',
     standardizeBy: c.standardizeBy ?? 'volume',
+    bandBalance: c.bandBalance ?? 'modality',
     mode, k, slices, labeledVoxels: labeled,
     dims: [...image.dims], spacing: [...image.spacing],
     machine: machineLine(),
@@ -158,7 +162,7 @@ async function benchStudy(specs: SequenceSpec[], o: BenchOptions, k: number, mod
   const res: BenchResult & Record<string, unknown> = {
     dice: r.dice, meanDice: r.meanDice, featureMs: r.featureMs, updateMs: r.updateMs, peakRssMb: peakRssMb(), provider: bb.provider, headKernel: headKernelName(), backbone: r.fusedBackbone,
     // Fused multi-sequence heads standardise by their training rows (fewshot/multiseq.ts FUSED_STANDARDIZE).
-    head, refine: 'propagate', standardizeBy: FUSED_STANDARDIZE, mode, k, slices: r.slices, labeledVoxels: r.labeledVoxels, dims: [...image.dims], spacing: [...image.spacing], machine: machineLine(),
+    head, refine: 'propagate', standardizeBy: FUSED_STANDARDIZE, bandBalance: 'modality', mode, k, slices: r.slices, labeledVoxels: r.labeledVoxels, dims: [...image.dims], spacing: [...image.spacing], machine: machineLine(),
     sequences: study.sequences.map((s) => ({ name: s.name, coveredFraction: Math.round(s.coveredFraction * 1000) / 1000 })), dropped, guide: r.guide,
     method: r.method, featureMsPerSequence: r.featureMsPerSequence, cropDims: r.cropDims, warnings: study.warnings,
   };

@@ -22,6 +22,8 @@ interface CaseSpec { name: string; image: string; labels: string; classes: numbe
 
 export const REFERENCE_CASES: CaseSpec[] = [
   { name: 'totalseg_ct', image: 'totalseg_ct/example_ct.nii.gz', labels: 'totalseg_ct/example_seg_fast_force_split.nii.gz', classes: [5, 1, 2, 3, 52], note: 'CT 122×101×112, 3 mm; liver, spleen, kidney R/L, aorta (target case)' },
+  // Held out: no setting of the engine was chosen on these structures (BENCHMARK.md: do not tune to the target case alone).
+  { name: 'totalseg_ct_other', image: 'totalseg_ct/example_ct.nii.gz', labels: 'totalseg_ct/example_seg_fast_force_split.nii.gz', classes: [6, 21, 63, 88, 89, 25], note: 'the same CT, six structures no engine setting was chosen on: stomach, urinary bladder, IVC, iliopsoas L/R, sacrum (TotalSegmentator ids); several are absent from the annotated slices at k = 1 and then score 0' },
   { name: 'totalseg_ct_dicom', image: 'totalseg_ct_dicom/example_ct_dicom', labels: 'totalseg_ct_dicom/example_seg_dicom.nii.gz', classes: [5, 1, 52], note: 'second CT: DICOM J2K 512×512×20, 0.98×0.98×2 mm, labels aligned through world space; liver, spleen, aorta (the kidneys are not in these 20 slices)' },
   { name: 'totalseg_mr', image: 'totalseg_mr/example_mr_sm.nii.gz', labels: 'totalseg_mr/example_seg_mr.nii.gz', classes: [5, 1, 2, 3], note: 'abdominal MR 117×91×20, 3 mm; liver, spleen, kidneys (total_mr ids)' },
   { name: 'brain1_mr', image: 'pyradiomics_mr_lesions/brain1_image.nrrd', labels: 'pyradiomics_mr_lesions/brain1_label.nrrd', classes: [1], note: 'brain T1c MR 256×256×25, 0.78×0.78×6.5 mm; hand-drawn tumour' },
